@@ -1,0 +1,118 @@
+//! Events the relayer watches. Each is logged with `sol_log_data` (Anchor `emit!`), keyed by the
+//! intent id where one applies.
+
+use anchor_lang::prelude::*;
+use anchor_lang::Discriminator;
+
+/// Largest serialized event, discriminator included.
+const EVENT_BUF_LEN: usize = 192;
+
+/// Logs `event` exactly as Anchor's `emit!` does (`sol_log_data` of discriminator || borsh),
+/// but serialized into a stack buffer (no heap allocation per intent) and routed through the
+/// syscall stubs off-chain, so native program-test runs log events too.
+pub fn emit_event<E: AnchorSerialize + Discriminator>(event: &E) -> Result<()> {
+    let mut buf = [0u8; EVENT_BUF_LEN];
+    let disc = E::DISCRIMINATOR;
+    buf.get_mut(..disc.len())
+        .ok_or(crate::error::TossError::ArithmeticOverflow)?
+        .copy_from_slice(disc);
+    let mut body = &mut buf[disc.len()..];
+    let room = body.len();
+    event
+        .serialize(&mut body)
+        .map_err(|_| crate::error::TossError::ArithmeticOverflow)?;
+    let len = disc.len() + room - body.len();
+    log_data(&[&buf[..len]]);
+    Ok(())
+}
+
+#[cfg(target_os = "solana")]
+fn log_data(data: &[&[u8]]) {
+    anchor_lang::solana_program::log::sol_log_data(data);
+}
+
+/// Native builds (tests only): program-test 3.1's stubs print `sol_log_data` to stdout instead
+/// of the transaction logs, so the same bytes are logged as `Program log: Program data: <b64>`.
+#[cfg(not(target_os = "solana"))]
+fn log_data(data: &[&[u8]]) {
+    use base64::Engine as _;
+    for field in data {
+        let b64 = base64::engine::general_purpose::STANDARD.encode(field);
+        solana_sysvar::program_stubs::sol_log(&alloc::format!("Program data: {b64}"));
+    }
+}
+
+/// Why `intent_settle` skipped one intent. Nothing of that intent moved: no lamports, no nonce.
+#[derive(AnchorSerialize, AnchorDeserialize, Clone, Copy, Debug, PartialEq, Eq)]
+pub enum RejectReason {
+    /// The Clock's unix timestamp is past the intent's expiry.
+    Expired,
+    /// The intent expires further in the future than the configured max lifetime allows.
+    LifetimeTooLong,
+    /// The nonce account is not owned by the system program.
+    NonceNotSystemOwned,
+    /// The nonce account is not an initialized (current-version) durable nonce account.
+    NonceNotInitialized,
+    /// The nonce account's authority is not the sender's nonce-authority PDA.
+    NonceAuthorityMismatch,
+    /// The stored durable nonce differs from the intent's nonce value (already used, or stale).
+    StaleNonce,
+    /// The nonce was set in the current slot and cannot be advanced until the next one.
+    NonceNotAdvanceable,
+    /// The vault's balance above its rent-exempt floor is below amount + fee.
+    InsufficientFunds,
+    /// amount + fee, or the recipient's new balance, overflows u64.
+    Overflow,
+    /// The recipient would be left below its rent-exempt minimum.
+    RecipientNotRentExempt,
+    /// The recipient is an executable account, whose balance cannot change.
+    RecipientExecutable,
+}
+
+/// An intent settled: `amount` went from the sender's vault to `recipient`, `fee` to the relayer,
+/// and the nonce advanced.
+#[event]
+pub struct IntentSettled {
+    /// SHA-256 of the intent's canonical bytes.
+    pub id: [u8; 32],
+    pub sender: Pubkey,
+    pub recipient: Pubkey,
+    /// Lamports paid to the recipient.
+    pub amount: u64,
+    /// Lamports paid to the relayer.
+    pub fee: u64,
+}
+
+/// An intent was skipped; nothing of it changed.
+#[event]
+pub struct IntentRejected {
+    /// SHA-256 of the intent's canonical bytes.
+    pub id: [u8; 32],
+    pub reason: RejectReason,
+}
+
+/// The config was created.
+#[event]
+pub struct ConfigInitialized {
+    pub admin: Pubkey,
+    pub max_intent_lifetime_secs: i64,
+    pub max_relayer_fee: u64,
+    pub withdrawal_delay_secs: i64,
+    pub paused: bool,
+}
+
+/// Settlement was paused or resumed.
+#[event]
+pub struct PausedSet {
+    pub paused: bool,
+}
+
+/// Lamports were added to a vault.
+#[event]
+pub struct VaultDeposited {
+    pub owner: Pubkey,
+    /// Lamports added.
+    pub amount: u64,
+    /// Vault lamports after the deposit, rent floor included.
+    pub balance: u64,
+}

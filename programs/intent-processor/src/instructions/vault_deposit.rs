@@ -1,0 +1,70 @@
+//! `vault_deposit`: adds lamports to the sender's vault, creating it on first use. The vault's
+//! rent-exempt minimum (paid at creation) is a floor settlement never spends.
+
+use crate::constants::VAULT_SEED;
+use crate::error::TossError;
+use crate::events::{emit_event, VaultDeposited};
+use crate::state::{NonceAuthority, Vault};
+use anchor_lang::prelude::*;
+use anchor_lang::system_program;
+
+#[derive(Accounts)]
+pub struct VaultDeposit<'info> {
+    /// The vault's owner (the sender of future intents); pays the deposit and, once, the rent.
+    #[account(mut)]
+    pub owner: Signer<'info>,
+
+    /// The owner's vault PDA; created on the first deposit.
+    #[account(
+        init_if_needed,
+        payer = owner,
+        space = 8 + Vault::INIT_SPACE,
+        seeds = [VAULT_SEED, owner.key().as_ref()],
+        bump
+    )]
+    pub vault: Account<'info, Vault>,
+
+    pub system_program: Program<'info, System>,
+}
+
+impl VaultDeposit<'_> {
+    /// A deposit must add something.
+    pub fn validate(&self, amount: u64) -> Result<()> {
+        require!(amount > 0, TossError::ZeroAmount);
+        Ok(())
+    }
+}
+
+/// Initializes the vault on first use, then transfers `amount` lamports into it.
+pub fn handler(ctx: Context<VaultDeposit>, amount: u64) -> Result<()> {
+    let owner = ctx.accounts.owner.key();
+    if ctx.accounts.vault.owner == Pubkey::default() {
+        let (nonce_authority, nonce_authority_bump) = NonceAuthority::find_address(&owner);
+        ctx.accounts.vault.set_inner(Vault {
+            owner,
+            nonce_authority,
+            bump: ctx.bumps.vault,
+            nonce_authority_bump,
+            pending_withdrawal: 0,
+            withdrawal_unlocks_at: 0,
+        });
+    }
+    system_program::transfer(
+        CpiContext::new(
+            ctx.accounts.system_program.key(),
+            system_program::Transfer {
+                from: ctx.accounts.owner.to_account_info(),
+                to: ctx.accounts.vault.to_account_info(),
+            },
+        ),
+        amount,
+    )?;
+    let vault = &ctx.accounts.vault;
+    vault.invariant()?;
+    emit_event(&VaultDeposited {
+        owner,
+        amount,
+        balance: vault.to_account_info().lamports(),
+    })?;
+    Ok(())
+}

@@ -1,0 +1,63 @@
+//! TOSS intent processor: settles payment intents that payers signed offline.
+//!
+//! A payer sets funds aside online (a vault) and opens durable nonce accounts whose authority is
+//! this program's `["nonce-authority", payer]` PDA. Offline, the payer signs intents (see
+//! [`intent`]); anyone online later submits them in a transaction whose Ed25519 precompile
+//! instruction verifies the signatures and whose `intent_settle` instruction binds each
+//! signature to one intent, checks it, pays it from the vault and advances its nonce.
+#![deny(arithmetic_overflow)]
+
+extern crate alloc;
+
+#[cfg(target_arch = "bpf")]
+use solana_compiler_builtins as _;
+
+use anchor_lang::prelude::*;
+
+pub mod constants;
+pub mod ed25519;
+pub mod error;
+pub mod events;
+pub mod instructions;
+pub mod intent;
+pub mod nonce;
+pub mod settlement;
+pub mod state;
+
+pub use instructions::*;
+
+declare_id!("97HzxHhFMbtTUx3tdtfDkvZmUgZjHKnZhmy9CcqbZuHP");
+
+#[program]
+pub mod toss_intent_processor {
+    use super::*;
+
+    /// Creates the config; only the program's upgrade authority may call it.
+    #[access_control(ctx.accounts.validate(&args))]
+    pub fn config_initialize(
+        ctx: Context<ConfigInitialize>,
+        args: ConfigInitializeArgs,
+    ) -> Result<()> {
+        instructions::config_initialize::handler(ctx, args)
+    }
+
+    /// Pauses or resumes settlement (admin only).
+    pub fn config_set_paused(ctx: Context<ConfigSetPaused>, paused: bool) -> Result<()> {
+        instructions::config_set_paused::handler(ctx, paused)
+    }
+
+    /// Adds lamports to the signer's vault, creating it on first use.
+    #[access_control(ctx.accounts.validate(amount))]
+    pub fn vault_deposit(ctx: Context<VaultDeposit>, amount: u64) -> Result<()> {
+        instructions::vault_deposit::handler(ctx, amount)
+    }
+
+    /// Settles the intents signed in the preceding Ed25519 precompile instruction.
+    #[access_control(ctx.accounts.validate(&args))]
+    pub fn intent_settle<'info>(
+        ctx: Context<'info, IntentSettle<'info>>,
+        args: IntentSettleArgs,
+    ) -> Result<()> {
+        instructions::intent_settle::handler(ctx, args)
+    }
+}

@@ -1,0 +1,10 @@
+//! Account types. Each owns its seeds and address derivation, used by the program, the SDK, the
+//! relayer and the tests alike.
+
+pub mod config;
+pub mod nonce_authority;
+pub mod vault;
+
+pub use config::*;
+pub use nonce_authority::*;
+pub use vault::*;

@@ -1,0 +1,88 @@
+//! A sender's SOL vault, PDA `["vault", sender]`, owned by this program.
+
+use crate::constants::VAULT_SEED;
+use crate::error::TossError;
+use anchor_lang::prelude::*;
+use anchor_lang::Discriminator;
+
+/// Lamports a payer set aside online for offline spending. The account's lamports are the
+/// balance; its rent-exempt minimum is a floor that settlement never spends.
+///
+/// Invariant ([`Vault::invariant`]): `owner` and `nonce_authority` never change after creation,
+/// and `nonce_authority` is the `["nonce-authority", owner]` PDA with bump `nonce_authority_bump`.
+#[account]
+#[derive(InitSpace, Debug)]
+pub struct Vault {
+    /// The sender whose intents spend this vault.
+    pub owner: Pubkey,
+    /// The owner's nonce-authority PDA, stored so settlement compares keys instead of deriving.
+    pub nonce_authority: Pubkey,
+    /// Bump of this vault PDA.
+    pub bump: u8,
+    /// Bump of `nonce_authority`, used to sign the nonce-advance CPI.
+    pub nonce_authority_bump: u8,
+    /// Lamports of a pending withdrawal request; 0 when none.
+    pub pending_withdrawal: u64,
+    /// Unix seconds from which the pending withdrawal may execute; 0 when none.
+    pub withdrawal_unlocks_at: i64,
+}
+
+/// The fields settlement needs, read in place from a vault account's data.
+#[derive(Clone, Copy, Debug)]
+pub struct VaultHeader {
+    /// The vault's owner (sender).
+    pub owner: Pubkey,
+    /// The owner's nonce-authority PDA.
+    pub nonce_authority: Pubkey,
+    /// Bump of `nonce_authority`.
+    pub nonce_authority_bump: u8,
+}
+
+impl Vault {
+    /// Byte offset of `owner` in the account data (after the 8-byte discriminator).
+    const OWNER_AT: usize = 8;
+    /// Byte offset of `nonce_authority`.
+    const NONCE_AUTHORITY_AT: usize = 40;
+    /// Byte offset of `nonce_authority_bump` (after `bump` at 72).
+    const NONCE_AUTHORITY_BUMP_AT: usize = 73;
+
+    /// Seeds without the bump.
+    pub fn seeds(owner: &Pubkey) -> [&[u8]; 2] {
+        [VAULT_SEED, owner.as_ref()]
+    }
+
+    /// The owner's vault address and bump.
+    pub fn find_address(owner: &Pubkey) -> (Pubkey, u8) {
+        Pubkey::find_program_address(&Self::seeds(owner), &crate::ID)
+    }
+
+    /// Reads owner and nonce authority from a vault account without deserializing it: checks
+    /// the account's owner program and the discriminator, so only an account this program
+    /// created as a `Vault` (which it only does at the owner's PDA) passes.
+    pub fn read_header(info: &AccountInfo) -> Result<VaultHeader> {
+        require_keys_eq!(*info.owner, crate::ID, TossError::VaultMismatch);
+        let data = info.try_borrow_data()?;
+        let bytes = data
+            .get(..Self::NONCE_AUTHORITY_BUMP_AT + 1)
+            .ok_or(TossError::VaultMismatch)?;
+        require!(bytes[..8] == *Self::DISCRIMINATOR, TossError::VaultMismatch);
+        let key_at = |at: usize| {
+            let mut key = [0u8; 32];
+            key.copy_from_slice(&bytes[at..at + 32]);
+            Pubkey::new_from_array(key)
+        };
+        Ok(VaultHeader {
+            owner: key_at(Self::OWNER_AT),
+            nonce_authority: key_at(Self::NONCE_AUTHORITY_AT),
+            nonce_authority_bump: bytes[Self::NONCE_AUTHORITY_BUMP_AT],
+        })
+    }
+
+    /// The vault's invariants; called at the end of every handler that writes it.
+    pub fn invariant(&self) -> Result<()> {
+        let (expected, bump) = crate::state::NonceAuthority::find_address(&self.owner);
+        require_keys_eq!(self.nonce_authority, expected, TossError::VaultMismatch);
+        require_eq!(self.nonce_authority_bump, bump, TossError::VaultMismatch);
+        Ok(())
+    }
+}

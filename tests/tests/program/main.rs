@@ -1,0 +1,11 @@
+//! The intent-processor program suite: every instruction's happy path and attacks, against the
+//! real program in solana-program-test, natively and as the deployable `.so` (`dual_mode!`).
+#![allow(deprecated)] // program-test 3.1 marks its API deprecated
+
+mod config_initialize;
+mod config_set_paused;
+mod formats;
+mod intent_settle;
+mod intent_settle_accounts;
+mod intent_settle_precompile;
+mod vault_deposit;
