@@ -4,25 +4,16 @@
 use anchor_lang::prelude::*;
 use anchor_lang::Discriminator;
 
-/// Largest serialized event, discriminator included.
-const EVENT_BUF_LEN: usize = 192;
-
 /// Logs `event` exactly as Anchor's `emit!` does (`sol_log_data` of discriminator || borsh),
-/// but serialized into a stack buffer (no heap allocation per intent) and routed through the
-/// syscall stubs off-chain, so native program-test runs log events too.
+/// and routes it through the syscall stubs off-chain, so native program-test runs log events too.
 pub fn emit_event<E: AnchorSerialize + Discriminator>(event: &E) -> Result<()> {
-    let mut buf = [0u8; EVENT_BUF_LEN];
     let disc = E::DISCRIMINATOR;
-    buf.get_mut(..disc.len())
-        .ok_or(crate::error::TossError::ArithmeticOverflow)?
-        .copy_from_slice(disc);
-    let mut body = &mut buf[disc.len()..];
-    let room = body.len();
+    let mut data = alloc::vec::Vec::with_capacity(disc.len() + 128);
+    data.extend_from_slice(disc);
     event
-        .serialize(&mut body)
+        .serialize(&mut data)
         .map_err(|_| crate::error::TossError::ArithmeticOverflow)?;
-    let len = disc.len() + room - body.len();
-    log_data(&[&buf[..len]]);
+    log_data(&[&data]);
     Ok(())
 }
 

@@ -11,8 +11,10 @@ pub struct ConfigSetPaused<'info> {
     /// The config admin.
     pub admin: Signer<'info>,
 
-    /// The config; `has_one` ties it to `admin`.
-    #[account(mut, address = Config::ADDRESS, has_one = admin @ TossError::Unauthorized)]
+    /// The config; `has_one` ties it to `admin`. `dup`: this is the struct's only mutable
+    /// `Account`, so no duplicate is possible, and Anchor's generic duplicate check builds a
+    /// `HashSet` with std's `RandomState`, which the SBF build here cannot link (mutable static).
+    #[account(mut, dup, address = Config::ADDRESS, has_one = admin @ TossError::Unauthorized)]
     pub config: Account<'info, Config>,
 }
 

@@ -14,9 +14,11 @@ pub struct VaultDeposit<'info> {
     #[account(mut)]
     pub owner: Signer<'info>,
 
-    /// The owner's vault PDA; created on the first deposit.
+    /// The owner's vault PDA; created on the first deposit. `dup`: the only mutable `Account`
+    /// here (see `config_set_paused` for why Anchor's duplicate check is skipped).
     #[account(
         init_if_needed,
+        dup,
         payer = owner,
         space = 8 + Vault::INIT_SPACE,
         seeds = [VAULT_SEED, owner.key().as_ref()],
