@@ -4,16 +4,23 @@
 use anchor_lang::prelude::*;
 use anchor_lang::Discriminator;
 
+/// Largest serialized event, discriminator included.
+const EVENT_BUF_LEN: usize = 192;
+
 /// Logs `event` exactly as Anchor's `emit!` does (`sol_log_data` of discriminator || borsh),
-/// and routes it through the syscall stubs off-chain, so native program-test runs log events too.
+/// but serialized into a stack buffer (no heap allocation per intent) and routed through the
+/// syscall stubs off-chain, so native program-test runs log events too.
 pub fn emit_event<E: AnchorSerialize + Discriminator>(event: &E) -> Result<()> {
+    let mut buf = [0u8; EVENT_BUF_LEN];
     let disc = E::DISCRIMINATOR;
-    let mut data = alloc::vec::Vec::with_capacity(disc.len() + 128);
-    data.extend_from_slice(disc);
+    let (head, mut body) = buf.split_at_mut(disc.len());
+    head.copy_from_slice(disc);
+    let room = body.len();
     event
-        .serialize(&mut data)
+        .serialize(&mut body)
         .map_err(|_| crate::error::TossError::ArithmeticOverflow)?;
-    log_data(&[&data]);
+    let len = disc.len() + room - body.len();
+    log_data(&[&buf[..len]]);
     Ok(())
 }
 
