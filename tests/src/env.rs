@@ -52,8 +52,12 @@ fn process_native<'a, 'b>(
 ) -> anchor_lang::solana_program::entrypoint::ProgramResult {
     // SAFETY: see above; `AccountInfo<'b>` is layout-identical to `AccountInfo<'a>`, and the
     // instruction data outlives this call.
-    let (accounts, data): (&'a [AccountInfo<'a>], &'a [u8]) =
-        unsafe { (std::mem::transmute(accounts), std::mem::transmute(data)) };
+    let (accounts, data) = unsafe {
+        (
+            std::mem::transmute::<&'a [AccountInfo<'b>], &'a [AccountInfo<'a>]>(accounts),
+            std::mem::transmute::<&[u8], &'a [u8]>(data),
+        )
+    };
     toss_intent_processor::entry(program_id, accounts, data)
 }
 

@@ -115,7 +115,7 @@ async fn where_the_compute_goes() {
     let mut stages = Vec::new();
     let p = env.payment(5 * SOL, SOL).await;
     env.set_now(p.intent.expiry + 1).await;
-    let out = env.settle(&[p.signed.clone()], &[0]).await;
+    let out = env.settle(std::slice::from_ref(&p.signed), &[0]).await;
     stages.push((
         "rejected at expiry (decode, bind, hash, event)",
         out.compute_units,
@@ -123,7 +123,7 @@ async fn where_the_compute_goes() {
     ));
     let mut p = env.payment(5 * SOL, SOL).await;
     env.resign(&mut p, |i| i.nonce_value = [1; 32]);
-    let out = env.settle(&[p.signed.clone()], &[0]).await;
+    let out = env.settle(std::slice::from_ref(&p.signed), &[0]).await;
     stages.push((
         "rejected at stale nonce (+ nonce read)",
         out.compute_units,
@@ -131,14 +131,14 @@ async fn where_the_compute_goes() {
     ));
     let mut p = env.payment(SOL / 2, SOL / 2).await;
     env.resign(&mut p, |i| i.amount = SOL);
-    let out = env.settle(&[p.signed.clone()], &[0]).await;
+    let out = env.settle(std::slice::from_ref(&p.signed), &[0]).await;
     stages.push((
         "rejected at funds (+ rent, balance)",
         out.compute_units,
         5_050,
     ));
     let p = env.payment(5 * SOL, SOL).await;
-    let out = env.settle(&[p.signed.clone()], &[0]).await;
+    let out = env.settle(std::slice::from_ref(&p.signed), &[0]).await;
     stages.push((
         "settled (+ advance CPI, lamports, event)",
         out.compute_units,

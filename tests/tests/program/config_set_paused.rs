@@ -62,7 +62,7 @@ dual_mode!(
         let signed = sign_intent(&payer, &intent);
         let vault = toss_intent_processor::state::Vault::find_address(&payer.pubkey()).0;
         let before = env.snapshot(&[vault, merchant], &[nonce]).await;
-        env.settle(&[signed.clone()], &[1_000])
+        env.settle(std::slice::from_ref(&signed), &[1_000])
             .await
             .assert_toss_error(1, TossError::Paused);
         assert_eq!(env.snapshot(&[vault, merchant], &[nonce]).await, before);

@@ -13,7 +13,7 @@ dual_mode!(one_intent_settles, |mode| async move {
     let p = env.payment(5 * SOL, SOL).await;
     let relayer = env.relayer.pubkey();
     let before = env.snapshot_payment(&p).await;
-    let out = env.settle(&[p.signed.clone()], &[7_000]).await;
+    let out = env.settle(std::slice::from_ref(&p.signed), &[7_000]).await;
     out.assert_ok();
     assert_eq!(
         out.outcomes(),
@@ -108,7 +108,7 @@ dual_mode!(
 /// Settles `p` expecting exactly one rejection with `reason` and nothing moved.
 async fn assert_rejected(env: &mut Env, p: &Payment, fee: u64, reason: RejectReason) {
     let before = env.snapshot_payment(p).await;
-    let out = env.settle(&[p.signed.clone()], &[fee]).await;
+    let out = env.settle(std::slice::from_ref(&p.signed), &[fee]).await;
     out.assert_ok();
     assert_eq!(
         out.outcomes(),
@@ -125,7 +125,9 @@ dual_mode!(
     |mode| async move {
         let mut env = Env::start(mode).await;
         let p = env.payment(5 * SOL, SOL).await;
-        env.settle(&[p.signed.clone()], &[0]).await.assert_ok();
+        env.settle(std::slice::from_ref(&p.signed), &[0])
+            .await
+            .assert_ok();
         env.next_slot().await;
         assert_rejected(&mut env, &p, 0, RejectReason::StaleNonce).await;
     }
@@ -203,7 +205,7 @@ dual_mode!(intent_valid_until_its_expiry_second, |mode| async move {
     let mut env = Env::start(mode).await;
     let p = env.payment(5 * SOL, SOL).await;
     env.set_now(p.intent.expiry).await;
-    let out = env.settle(&[p.signed.clone()], &[0]).await;
+    let out = env.settle(std::slice::from_ref(&p.signed), &[0]).await;
     out.assert_ok();
     assert!(matches!(out.outcomes()[..], [Outcome::Settled { .. }]));
 });
@@ -234,7 +236,7 @@ dual_mode!(vault_too_poor_is_rejected, |mode| async move {
     assert_rejected(&mut env, &p, 1, RejectReason::InsufficientFunds).await;
     // The whole spendable balance is fine.
     env.resign(&mut p, |i| i.max_fee = 0);
-    let out = env.settle(&[p.signed.clone()], &[0]).await;
+    let out = env.settle(std::slice::from_ref(&p.signed), &[0]).await;
     out.assert_ok();
     assert!(matches!(out.outcomes()[..], [Outcome::Settled { .. }]));
     assert_eq!(env.lamports(&p.merchant).await, 2 * SOL);
@@ -302,7 +304,7 @@ dual_mode!(
         assert_eq!(env.snapshot_payment(&fresh).await.nonces, before.nonces);
         // In a later slot the same intent settles.
         env.next_slot().await;
-        let out = env.settle(&[fresh.signed.clone()], &[0]).await;
+        let out = env.settle(std::slice::from_ref(&fresh.signed), &[0]).await;
         out.assert_ok();
         assert!(matches!(out.outcomes()[..], [Outcome::Settled { .. }]));
     }

@@ -22,7 +22,7 @@ async fn assert_settle_fails(
     err: TossError,
 ) {
     let relayer = env.relayer.insecure_clone();
-    let mut ixs = settle_ixs(&relayer.pubkey(), &[p.signed.clone()], &[fee]);
+    let mut ixs = settle_ixs(&relayer.pubkey(), std::slice::from_ref(&p.signed), &[fee]);
     edit(&mut ixs);
     let before = env.snapshot_payment(p).await;
     env.send(&ixs, &[&relayer]).await.assert_toss_error(1, err);
@@ -183,7 +183,7 @@ dual_mode!(fee_count_must_match_signatures, |mode| async move {
     let relayer = env.relayer.insecure_clone();
     let intents = [p.intent.clone(), p.intent.clone()];
     let ixs = vec![
-        precompile_ix(&[p.signed.clone()]),
+        precompile_ix(std::slice::from_ref(&p.signed)),
         settle_ix(&relayer.pubkey(), &intents, &[0, 0]),
     ];
     let before = env.snapshot_payment(&p).await;
@@ -226,7 +226,9 @@ dual_mode!(
         let before = env
             .snapshot(&[attacker.vault, attacker.merchant], &[])
             .await;
-        let out = env.settle(&[attacker.signed.clone()], &[0]).await;
+        let out = env
+            .settle(std::slice::from_ref(&attacker.signed), &[0])
+            .await;
         out.assert_ok();
         assert_eq!(
             out.outcomes(),
@@ -244,7 +246,11 @@ dual_mode!(
         // Naming the victim's nonce authority instead is a structural mismatch.
         let victim_authority = NonceAuthority::find_address(&victim.payer.pubkey()).0;
         let relayer = env.relayer.insecure_clone();
-        let mut ixs = settle_ixs(&relayer.pubkey(), &[attacker.signed.clone()], &[0]);
+        let mut ixs = settle_ixs(
+            &relayer.pubkey(),
+            std::slice::from_ref(&attacker.signed),
+            &[0],
+        );
         ixs[1].accounts[FIRST + 2].pubkey = victim_authority;
         env.send(&ixs, &[&relayer])
             .await
@@ -267,7 +273,7 @@ dual_mode!(
         });
         p.nonce = plain;
         let before = env.snapshot_payment(&p).await;
-        let out = env.settle(&[p.signed.clone()], &[0]).await;
+        let out = env.settle(std::slice::from_ref(&p.signed), &[0]).await;
         out.assert_ok();
         assert_eq!(
             out.outcomes(),
@@ -290,7 +296,7 @@ dual_mode!(
         account.owner = Vault::find_address(&p.payer.pubkey()).0;
         env.ctx.set_account(&p.nonce, &account.into());
         let before = env.snapshot(&p.watched(&env.relayer.pubkey()), &[]).await;
-        let out = env.settle(&[p.signed.clone()], &[0]).await;
+        let out = env.settle(std::slice::from_ref(&p.signed), &[0]).await;
         out.assert_ok();
         assert_eq!(
             out.outcomes(),

@@ -43,7 +43,7 @@ fn precompile_err(code: u32) -> TransactionError {
 
 /// The two settle instructions of one payment, relayer signing.
 fn ixs_of(env: &Env, p: &Payment) -> Vec<Instruction> {
-    settle_ixs(&env.relayer.pubkey(), &[p.signed.clone()], &[0])
+    settle_ixs(&env.relayer.pubkey(), std::slice::from_ref(&p.signed), &[0])
 }
 
 dual_mode!(flipped_signature_bit_fails, |mode| async move {
@@ -103,7 +103,7 @@ dual_mode!(
         let signed = sign_bytes(&p.payer, bytes);
         let ixs = vec![
             precompile_ix(&[signed]),
-            settle_ix(&env.relayer.pubkey(), &[p.intent.clone()], &[0]),
+            settle_ix(&env.relayer.pubkey(), std::slice::from_ref(&p.intent), &[0]),
         ];
         assert_fails(&mut env, &p, ixs, toss(1, TossError::MalformedIntent)).await;
     }
@@ -118,7 +118,7 @@ dual_mode!(
         let signed = sign_bytes(&p.payer, bytes);
         let ixs = vec![
             precompile_ix(&[signed]),
-            settle_ix(&env.relayer.pubkey(), &[p.intent.clone()], &[0]),
+            settle_ix(&env.relayer.pubkey(), std::slice::from_ref(&p.intent), &[0]),
         ];
         assert_fails(&mut env, &p, ixs, toss(1, TossError::MalformedIntent)).await;
     }
@@ -132,7 +132,7 @@ dual_mode!(unknown_intent_version_fails, |mode| async move {
     let signed = sign_bytes(&p.payer, bytes);
     let ixs = vec![
         precompile_ix(&[signed]),
-        settle_ix(&env.relayer.pubkey(), &[p.intent.clone()], &[0]),
+        settle_ix(&env.relayer.pubkey(), std::slice::from_ref(&p.intent), &[0]),
     ];
     assert_fails(
         &mut env,
@@ -170,7 +170,7 @@ dual_mode!(non_canonical_layout_fails, |mode| async move {
     );
     let ixs = vec![
         pre,
-        settle_ix(&env.relayer.pubkey(), &[p.intent.clone()], &[0]),
+        settle_ix(&env.relayer.pubkey(), std::slice::from_ref(&p.intent), &[0]),
     ];
     assert_fails(&mut env, &p, ixs, toss(1, TossError::PrecompileMalformed)).await;
 });
@@ -295,7 +295,7 @@ dual_mode!(
         let mut env = Env::start(mode).await;
         let p = env.payment(5 * SOL, SOL).await;
         // Two entries, both pointing at the one signed payload: valid for the precompile.
-        let single = precompile_ix(&[p.signed.clone()]);
+        let single = precompile_ix(std::slice::from_ref(&p.signed));
         let payload = &single.data[HEADER_LEN + OFFSETS_LEN..];
         let mut data = vec![2u8, 0];
         let entry = &single.data[HEADER_LEN..HEADER_LEN + OFFSETS_LEN];
