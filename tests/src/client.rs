@@ -208,3 +208,121 @@ pub fn max_sol_intents_per_legacy_tx() -> usize {
         n += 1;
     }
 }
+
+fn toss_ix(accounts: Vec<AccountMeta>, data: Vec<u8>) -> Instruction {
+    Instruction {
+        program_id: toss_intent_processor::ID,
+        accounts,
+        data,
+    }
+}
+
+/// `config_propose_admin`, signed by `admin`.
+pub fn config_propose_admin_ix(admin: &Pubkey, proposed: Pubkey) -> Instruction {
+    toss_ix(
+        toss_intent_processor::accounts::ConfigProposeAdmin {
+            admin: *admin,
+            config: Config::ADDRESS,
+        }
+        .to_account_metas(None),
+        toss_intent_processor::instruction::ConfigProposeAdmin { proposed }.data(),
+    )
+}
+
+/// `config_accept_admin`, signed by `new_admin`.
+pub fn config_accept_admin_ix(new_admin: &Pubkey) -> Instruction {
+    toss_ix(
+        toss_intent_processor::accounts::ConfigAcceptAdmin {
+            new_admin: *new_admin,
+            config: Config::ADDRESS,
+        }
+        .to_account_metas(None),
+        toss_intent_processor::instruction::ConfigAcceptAdmin {}.data(),
+    )
+}
+
+/// `config_update`, signed by `admin`.
+pub fn config_update_ix(
+    admin: &Pubkey,
+    args: toss_intent_processor::instructions::ConfigUpdateArgs,
+) -> Instruction {
+    toss_ix(
+        toss_intent_processor::accounts::ConfigUpdate {
+            admin: *admin,
+            config: Config::ADDRESS,
+        }
+        .to_account_metas(None),
+        toss_intent_processor::instruction::ConfigUpdate { args }.data(),
+    )
+}
+
+/// `vault_withdraw_request` of `amount` by `owner`.
+pub fn vault_withdraw_request_ix(owner: &Pubkey, amount: u64) -> Instruction {
+    toss_ix(
+        toss_intent_processor::accounts::VaultWithdrawRequest {
+            owner: *owner,
+            vault: Vault::find_address(owner).0,
+            config: Config::ADDRESS,
+        }
+        .to_account_metas(None),
+        toss_intent_processor::instruction::VaultWithdrawRequest { amount }.data(),
+    )
+}
+
+/// `vault_withdraw_execute` by `owner`.
+pub fn vault_withdraw_execute_ix(owner: &Pubkey) -> Instruction {
+    toss_ix(
+        toss_intent_processor::accounts::VaultWithdrawExecute {
+            owner: *owner,
+            vault: Vault::find_address(owner).0,
+        }
+        .to_account_metas(None),
+        toss_intent_processor::instruction::VaultWithdrawExecute {}.data(),
+    )
+}
+
+/// `vault_withdraw_cancel` by `owner`.
+pub fn vault_withdraw_cancel_ix(owner: &Pubkey) -> Instruction {
+    toss_ix(
+        toss_intent_processor::accounts::VaultWithdrawCancel {
+            owner: *owner,
+            vault: Vault::find_address(owner).0,
+        }
+        .to_account_metas(None),
+        toss_intent_processor::instruction::VaultWithdrawCancel {}.data(),
+    )
+}
+
+/// `nonce_close_request` for `owner`'s `nonce`.
+pub fn nonce_close_request_ix(owner: &Pubkey, nonce: &Pubkey) -> Instruction {
+    toss_ix(
+        toss_intent_processor::accounts::NonceCloseRequest {
+            owner: *owner,
+            vault: Vault::find_address(owner).0,
+            nonce: *nonce,
+            request: toss_intent_processor::state::NonceClose::find_address(nonce).0,
+            config: Config::ADDRESS,
+            system_program: solana_sdk_ids::system_program::ID,
+        }
+        .to_account_metas(None),
+        toss_intent_processor::instruction::NonceCloseRequest {}.data(),
+    )
+}
+
+/// `nonce_close_execute` for `owner`'s `nonce`.
+pub fn nonce_close_execute_ix(owner: &Pubkey, nonce: &Pubkey) -> Instruction {
+    toss_ix(
+        toss_intent_processor::accounts::NonceCloseExecute {
+            owner: *owner,
+            vault: Vault::find_address(owner).0,
+            request: toss_intent_processor::state::NonceClose::find_address(nonce).0,
+            nonce: *nonce,
+            nonce_authority: NonceAuthority::find_address(owner).0,
+            recent_blockhashes: RECENT_BLOCKHASHES_ID,
+            rent: solana_sdk_ids::sysvar::rent::ID,
+            system_program: solana_sdk_ids::system_program::ID,
+        }
+        .to_account_metas(None),
+        toss_intent_processor::instruction::NonceCloseExecute {}.data(),
+    )
+}

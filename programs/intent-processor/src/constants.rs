@@ -15,6 +15,10 @@ pub const VAULT_SEED: &[u8] = b"vault";
 #[constant]
 pub const NONCE_AUTHORITY_SEED: &[u8] = b"nonce-authority";
 
+/// Seed prefix of a pending nonce-close request: `["nonce-close", nonce_account]`.
+#[constant]
+pub const NONCE_CLOSE_SEED: &[u8] = b"nonce-close";
+
 /// Shortest intent lifetime an admin may configure (seconds).
 pub const MIN_INTENT_LIFETIME_SECS: i64 = 60;
 

@@ -62,4 +62,14 @@ pub enum TossError {
     ArithmeticOverflow,
     #[msg("Account is not the program's ProgramData account")]
     InvalidProgramData,
+    #[msg("No withdrawal is pending")]
+    NoWithdrawalPending,
+    #[msg("The withdrawal delay has not passed yet")]
+    WithdrawalLocked,
+    #[msg("Account is not an initialized durable nonce account of the signer's nonce authority")]
+    NotOwnNonce,
+    #[msg("The nonce close delay has not passed yet")]
+    NonceCloseLocked,
+    #[msg("Signer is not the proposed admin")]
+    NotPendingAdmin,
 }

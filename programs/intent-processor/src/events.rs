@@ -114,3 +114,69 @@ pub struct VaultDeposited {
     /// Vault lamports after the deposit, rent floor included.
     pub balance: u64,
 }
+
+/// The owner asked to withdraw; executable from `unlocks_at`.
+#[event]
+pub struct VaultWithdrawalRequested {
+    pub owner: Pubkey,
+    /// Lamports requested.
+    pub amount: u64,
+    /// Unix seconds from which `vault_withdraw_execute` may run.
+    pub unlocks_at: i64,
+}
+
+/// A withdrawal executed.
+#[event]
+pub struct VaultWithdrawn {
+    pub owner: Pubkey,
+    /// Lamports requested.
+    pub requested: u64,
+    /// Lamports paid out: the request, or what was left above the rent floor if less.
+    pub amount: u64,
+}
+
+/// A pending withdrawal was cancelled.
+#[event]
+pub struct VaultWithdrawalCancelled {
+    pub owner: Pubkey,
+}
+
+/// The owner asked to close a nonce account; executable from `unlocks_at`.
+#[event]
+pub struct NonceCloseRequested {
+    pub owner: Pubkey,
+    pub nonce: Pubkey,
+    /// Unix seconds from which `nonce_close_execute` may run.
+    pub unlocks_at: i64,
+}
+
+/// A nonce account was closed; its lamports went to the owner.
+#[event]
+pub struct NonceClosed {
+    pub owner: Pubkey,
+    pub nonce: Pubkey,
+    /// Lamports returned.
+    pub lamports: u64,
+}
+
+/// The admin proposed a successor.
+#[event]
+pub struct AdminProposed {
+    pub admin: Pubkey,
+    pub proposed: Pubkey,
+}
+
+/// The proposed admin accepted.
+#[event]
+pub struct AdminAccepted {
+    pub previous: Pubkey,
+    pub admin: Pubkey,
+}
+
+/// The admin changed the bounds.
+#[event]
+pub struct ConfigUpdated {
+    pub max_intent_lifetime_secs: i64,
+    pub max_relayer_fee: u64,
+    pub withdrawal_delay_secs: i64,
+}

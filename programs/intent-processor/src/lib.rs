@@ -54,6 +54,51 @@ pub mod toss_intent_processor {
         instructions::vault_deposit::handler(ctx, amount)
     }
 
+    /// Proposes a new admin (admin only); the proposed key must accept.
+    pub fn config_propose_admin(ctx: Context<ConfigProposeAdmin>, proposed: Pubkey) -> Result<()> {
+        instructions::config_propose_admin::handler(ctx, proposed)
+    }
+
+    /// Accepts a proposed admin rotation (signed by the proposed admin).
+    #[access_control(ctx.accounts.validate())]
+    pub fn config_accept_admin(ctx: Context<ConfigAcceptAdmin>) -> Result<()> {
+        instructions::config_accept_admin::handler(ctx)
+    }
+
+    /// Changes the lifetime, fee-cap and delay bounds (admin only).
+    #[access_control(ctx.accounts.validate(&args))]
+    pub fn config_update(ctx: Context<ConfigUpdate>, args: ConfigUpdateArgs) -> Result<()> {
+        instructions::config_update::handler(ctx, args)
+    }
+
+    /// Starts a vault withdrawal; executable after the withdrawal delay.
+    #[access_control(ctx.accounts.validate(amount))]
+    pub fn vault_withdraw_request(ctx: Context<VaultWithdrawRequest>, amount: u64) -> Result<()> {
+        instructions::vault_withdraw_request::handler(ctx, amount)
+    }
+
+    /// Executes a pending withdrawal after its delay.
+    pub fn vault_withdraw_execute(ctx: Context<VaultWithdrawExecute>) -> Result<()> {
+        instructions::vault_withdraw_execute::handler(ctx)
+    }
+
+    /// Cancels a pending withdrawal.
+    pub fn vault_withdraw_cancel(ctx: Context<VaultWithdrawCancel>) -> Result<()> {
+        instructions::vault_withdraw_cancel::handler(ctx)
+    }
+
+    /// Starts closing one of the signer's nonce accounts; executable after the delay.
+    #[access_control(ctx.accounts.validate())]
+    pub fn nonce_close_request(ctx: Context<NonceCloseRequest>) -> Result<()> {
+        instructions::nonce_close_request::handler(ctx)
+    }
+
+    /// Closes the nonce account after the delay, returning its lamports to the owner.
+    #[access_control(ctx.accounts.validate())]
+    pub fn nonce_close_execute(ctx: Context<NonceCloseExecute>) -> Result<()> {
+        instructions::nonce_close_execute::handler(ctx)
+    }
+
     /// Settles the intents signed in the preceding Ed25519 precompile instruction.
     #[access_control(ctx.accounts.validate(&args))]
     pub fn intent_settle<'info>(

@@ -71,3 +71,36 @@ pub fn advance<'info>(
     )?;
     Ok(())
 }
+
+/// Withdraws `lamports` from `nonce` to `to` by CPI, signed by the sender's nonce-authority PDA.
+/// Withdrawing everything closes the nonce account.
+#[allow(clippy::too_many_arguments)] // the system instruction's five accounts plus the signer seeds
+pub fn withdraw<'info>(
+    nonce: &AccountInfo<'info>,
+    to: &AccountInfo<'info>,
+    recent_blockhashes: &AccountInfo<'info>,
+    rent: &AccountInfo<'info>,
+    authority: &AccountInfo<'info>,
+    sender: &Pubkey,
+    authority_bump: u8,
+    lamports: u64,
+) -> Result<()> {
+    let ix = solana_system_interface::instruction::withdraw_nonce_account(
+        nonce.key,
+        authority.key,
+        to.key,
+        lamports,
+    );
+    invoke_signed(
+        &ix,
+        &[
+            nonce.clone(),
+            to.clone(),
+            recent_blockhashes.clone(),
+            rent.clone(),
+            authority.clone(),
+        ],
+        &[&[NONCE_AUTHORITY_SEED, sender.as_ref(), &[authority_bump]]],
+    )?;
+    Ok(())
+}

@@ -3,10 +3,13 @@
 #![allow(deprecated)] // program-test 3.1 marks its API deprecated
 
 mod compute_units;
+mod config_admin;
 mod config_initialize;
 mod config_set_paused;
 mod formats;
 mod intent_settle;
 mod intent_settle_accounts;
 mod intent_settle_precompile;
+mod nonce_close;
 mod vault_deposit;
+mod vault_withdraw;

@@ -3,8 +3,10 @@
 
 pub mod config;
 pub mod nonce_authority;
+pub mod nonce_close;
 pub mod vault;
 
 pub use config::*;
 pub use nonce_authority::*;
+pub use nonce_close::*;
 pub use vault::*;

@@ -80,9 +80,24 @@ impl Vault {
 
     /// The vault's invariants; called at the end of every handler that writes it.
     pub fn invariant(&self) -> Result<()> {
-        let (expected, bump) = crate::state::NonceAuthority::find_address(&self.owner);
+        let expected = Pubkey::create_program_address(
+            &[
+                crate::constants::NONCE_AUTHORITY_SEED,
+                self.owner.as_ref(),
+                &[self.nonce_authority_bump],
+            ],
+            &crate::ID,
+        )
+        .map_err(|_| TossError::VaultMismatch)?;
         require_keys_eq!(self.nonce_authority, expected, TossError::VaultMismatch);
-        require_eq!(self.nonce_authority_bump, bump, TossError::VaultMismatch);
         Ok(())
+    }
+}
+
+impl Vault {
+    /// Lamports settlement and withdrawals may spend: the balance above the rent floor.
+    pub fn spendable(info: &AccountInfo, rent: &Rent) -> u64 {
+        info.lamports()
+            .saturating_sub(rent.minimum_balance(info.data_len()))
     }
 }

@@ -1,0 +1,51 @@
+//! `vault_withdraw_execute`: step two. After the delay, pays the owner the requested lamports,
+//! or what is left above the rent floor if intents settled meanwhile took more.
+
+use crate::error::TossError;
+use crate::events::{emit_event, VaultWithdrawn};
+use crate::state::Vault;
+use anchor_lang::prelude::*;
+
+#[derive(Accounts)]
+pub struct VaultWithdrawExecute<'info> {
+    /// The vault's owner; receives the lamports.
+    #[account(mut)]
+    pub owner: Signer<'info>,
+
+    /// The owner's vault. `dup`: the only mutable `Account`.
+    #[account(mut, dup, has_one = owner @ TossError::Unauthorized)]
+    pub vault: Account<'info, Vault>,
+}
+
+/// Pays out `min(requested, spendable)` and clears the request.
+pub fn handler(ctx: Context<VaultWithdrawExecute>) -> Result<()> {
+    let requested = ctx.accounts.vault.pending_withdrawal;
+    require!(requested > 0, TossError::NoWithdrawalPending);
+    let now = Clock::get()?.unix_timestamp;
+    require!(
+        now >= ctx.accounts.vault.withdrawal_unlocks_at,
+        TossError::WithdrawalLocked
+    );
+    let vault_info = ctx.accounts.vault.to_account_info();
+    let amount = requested.min(Vault::spendable(&vault_info, &Rent::get()?));
+    let owner_info = ctx.accounts.owner.to_account_info();
+    let vault_balance = vault_info
+        .lamports()
+        .checked_sub(amount)
+        .ok_or(TossError::ArithmeticOverflow)?;
+    let owner_balance = owner_info
+        .lamports()
+        .checked_add(amount)
+        .ok_or(TossError::ArithmeticOverflow)?;
+    **vault_info.try_borrow_mut_lamports()? = vault_balance;
+    **owner_info.try_borrow_mut_lamports()? = owner_balance;
+    let vault = &mut ctx.accounts.vault;
+    vault.pending_withdrawal = 0;
+    vault.withdrawal_unlocks_at = 0;
+    vault.invariant()?;
+    emit_event(&VaultWithdrawn {
+        owner: vault.owner,
+        requested,
+        amount,
+    })
+}
