@@ -7,6 +7,7 @@
 pub mod client;
 pub mod env;
 pub mod events;
+pub mod idl;
 
 pub use client::*;
 pub use env::*;

@@ -30,6 +30,17 @@ pub use instructions::*;
 
 declare_id!("97HzxHhFMbtTUx3tdtfDkvZmUgZjHKnZhmy9CcqbZuHP");
 
+#[cfg(not(feature = "no-entrypoint"))]
+solana_security_txt::security_txt! {
+    name: "TOSS intent processor",
+    project_url: "https://github.com/toss-pay/toss",
+    contacts: "email:security@toss.invalid",
+    policy: "https://github.com/toss-pay/toss/blob/main/SECURITY.md",
+    preferred_languages: "en",
+    source_code: "https://github.com/toss-pay/toss",
+    auditors: "None"
+}
+
 #[program]
 pub mod toss_intent_processor {
     use super::*;

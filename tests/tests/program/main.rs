@@ -7,6 +7,7 @@ mod config_admin;
 mod config_initialize;
 mod config_set_paused;
 mod formats;
+mod idl_compat;
 mod intent_settle;
 mod intent_settle_accounts;
 mod intent_settle_precompile;

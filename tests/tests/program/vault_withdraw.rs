@@ -74,7 +74,7 @@ dual_mode!(
         env.set_now(unlocks_at).await;
         let rent = env.ctx.banks_client.get_rent().await.unwrap();
         let vault_len = env.account(&p.vault).await.unwrap().data.len();
-    let floor = rent.minimum_balance(vault_len);
+        let floor = rent.minimum_balance(vault_len);
         assert_eq!(env.lamports(&p.vault).await, floor + SOL);
         let owner_before = env.lamports(&p.payer.pubkey()).await;
         env.send(&[vault_withdraw_execute_ix(&p.payer.pubkey())], &[&p.payer])
