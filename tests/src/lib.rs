@@ -8,7 +8,9 @@ pub mod client;
 pub mod env;
 pub mod events;
 pub mod idl;
+pub mod token;
 
 pub use client::*;
 pub use env::*;
 pub use events::*;
+pub use token::*;

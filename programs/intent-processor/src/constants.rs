@@ -15,6 +15,10 @@ pub const VAULT_SEED: &[u8] = b"vault";
 #[constant]
 pub const NONCE_AUTHORITY_SEED: &[u8] = b"nonce-authority";
 
+/// Seed prefix of a sender's token delegate PDA: `["delegate", owner]`.
+#[constant]
+pub const DELEGATE_SEED: &[u8] = b"delegate";
+
 /// Seed prefix of a pending nonce-close request: `["nonce-close", nonce_account]`.
 #[constant]
 pub const NONCE_CLOSE_SEED: &[u8] = b"nonce-close";
@@ -38,6 +42,11 @@ pub const MAX_INTENTS_PER_SETTLE: usize = 16;
 /// Accounts each SOL intent contributes to `intent_settle`'s remaining accounts, in this order:
 /// vault (w), nonce account (w), nonce authority, recipient (w).
 pub const SOL_INTENT_ACCOUNTS: usize = 4;
+
+/// Accounts each token intent contributes, in this order: vault, nonce account (w), nonce
+/// authority, delegate, source token account (w), destination token account (w), relayer fee
+/// token account (w), mint, token program.
+pub const TOKEN_INTENT_ACCOUNTS: usize = 9;
 
 /// The deprecated `RecentBlockhashes` sysvar: the system program's `AdvanceNonceAccount` still
 /// requires it, and its first entry is the blockhash that a nonce advanced now would be derived

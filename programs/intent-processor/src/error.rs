@@ -72,4 +72,18 @@ pub enum TossError {
     NonceCloseLocked,
     #[msg("Signer is not the proposed admin")]
     NotPendingAdmin,
+    #[msg("Delegate account is not the sender's delegate PDA")]
+    DelegateMismatch,
+    #[msg("Mint account does not match the intent")]
+    MintMismatch,
+    #[msg("Token program is not SPL Token or Token-2022, or does not own the mint")]
+    InvalidTokenProgram,
+    #[msg("The mint has a Token-2022 extension that breaks offline-payment guarantees")]
+    UnsupportedMintExtension,
+    #[msg("Source is not the sender's token account for the intent's mint")]
+    SourceMismatch,
+    #[msg("Destination is not the recipient's token account for the intent's mint")]
+    DestinationMismatch,
+    #[msg("Relayer fee account is not a token account of the intent's mint")]
+    FeeAccountMismatch,
 }

@@ -65,6 +65,14 @@ pub enum RejectReason {
     RecipientNotRentExempt,
     /// The recipient is an executable account, whose balance cannot change.
     RecipientExecutable,
+    /// Token intent: the delegate's allowance on the source is missing, revoked or below
+    /// amount + fee.
+    AllowanceExceeded,
+    /// Token intent: the source, destination or fee account is frozen.
+    AccountFrozen,
+    /// Token intent: a token account carries an extension that would make the transfer fail
+    /// (e.g. memo-required transfers, confidential transfers).
+    UnsupportedAccount,
 }
 
 /// An intent settled: `amount` went from the sender's vault to `recipient`, `fee` to the relayer,

@@ -82,6 +82,11 @@ pub mod toss_intent_processor {
         instructions::config_update::handler(ctx, args)
     }
 
+    /// Creates the signer's vault without a deposit (token-only payers).
+    pub fn vault_open(ctx: Context<VaultOpen>) -> Result<()> {
+        instructions::vault_open::handler(ctx)
+    }
+
     /// Starts a vault withdrawal; executable after the withdrawal delay.
     #[access_control(ctx.accounts.validate(amount))]
     pub fn vault_withdraw_request(ctx: Context<VaultWithdrawRequest>, amount: u64) -> Result<()> {

@@ -72,19 +72,35 @@ pub fn advance<'info>(
     Ok(())
 }
 
-/// Withdraws `lamports` from `nonce` to `to` by CPI, signed by the sender's nonce-authority PDA.
+/// The accounts of a `WithdrawNonceAccount` CPI.
+pub struct NonceWithdraw<'a, 'info> {
+    /// The nonce account (writable).
+    pub nonce: &'a AccountInfo<'info>,
+    /// Receives the lamports (writable).
+    pub to: &'a AccountInfo<'info>,
+    /// RecentBlockhashes sysvar.
+    pub recent_blockhashes: &'a AccountInfo<'info>,
+    /// Rent sysvar.
+    pub rent: &'a AccountInfo<'info>,
+    /// The sender's nonce-authority PDA.
+    pub authority: &'a AccountInfo<'info>,
+}
+
+/// Withdraws `lamports` from the nonce by CPI, signed by the sender's nonce-authority PDA.
 /// Withdrawing everything closes the nonce account.
-#[allow(clippy::too_many_arguments)] // the system instruction's five accounts plus the signer seeds
-pub fn withdraw<'info>(
-    nonce: &AccountInfo<'info>,
-    to: &AccountInfo<'info>,
-    recent_blockhashes: &AccountInfo<'info>,
-    rent: &AccountInfo<'info>,
-    authority: &AccountInfo<'info>,
+pub fn withdraw(
+    accounts: &NonceWithdraw,
     sender: &Pubkey,
     authority_bump: u8,
     lamports: u64,
 ) -> Result<()> {
+    let NonceWithdraw {
+        nonce,
+        to,
+        recent_blockhashes,
+        rent,
+        authority,
+    } = accounts;
     let ix = solana_system_interface::instruction::withdraw_nonce_account(
         nonce.key,
         authority.key,
@@ -94,11 +110,11 @@ pub fn withdraw<'info>(
     invoke_signed(
         &ix,
         &[
-            nonce.clone(),
-            to.clone(),
-            recent_blockhashes.clone(),
-            rent.clone(),
-            authority.clone(),
+            (*nonce).clone(),
+            (*to).clone(),
+            (*recent_blockhashes).clone(),
+            (*rent).clone(),
+            (*authority).clone(),
         ],
         &[&[NONCE_AUTHORITY_SEED, sender.as_ref(), &[authority_bump]]],
     )?;

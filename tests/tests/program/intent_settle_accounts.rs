@@ -313,9 +313,10 @@ dual_mode!(
     }
 );
 
-dual_mode!(token_intents_are_not_settled_as_sol, |mode| async move {
+dual_mode!(token_intent_with_sol_accounts_fails, |mode| async move {
     let mut env = Env::start(mode).await;
     let mut p = env.payment(5 * SOL, SOL).await;
     env.resign(&mut p, |i| i.mint = Some(Keypair::new().pubkey()));
-    assert_settle_fails(&mut env, &p, 0, |_| {}, TossError::UnsupportedIntentKind).await;
+    // Four SOL accounts where a token intent needs nine.
+    assert_settle_fails(&mut env, &p, 0, |_| {}, TossError::AccountCountMismatch).await;
 });

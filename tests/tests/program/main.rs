@@ -11,6 +11,7 @@ mod idl_compat;
 mod intent_settle;
 mod intent_settle_accounts;
 mod intent_settle_precompile;
+mod intent_settle_token;
 mod nonce_close;
 mod vault_deposit;
 mod vault_withdraw;

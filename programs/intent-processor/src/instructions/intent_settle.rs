@@ -1,8 +1,11 @@
 //! `intent_settle`: settles 1..=N offline-signed SOL intents verified by the Ed25519 precompile
 //! instruction directly before this one.
 //!
-//! Remaining accounts, per intent in precompile-entry order: vault (w), nonce account (w),
-//! nonce authority PDA, recipient (w) ([`SOL_INTENT_ACCOUNTS`]).
+//! Remaining accounts, per intent in precompile-entry order: for a SOL intent vault (w), nonce
+//! account (w), nonce authority PDA, recipient (w) ([`SOL_INTENT_ACCOUNTS`]); for a token intent
+//! see [`TOKEN_INTENT_ACCOUNTS`]. SOL and token intents mix freely in one batch. The relayer fee
+//! is paid in the intent's unit: lamports (capped by the config too) or tokens of the mint
+//! (capped by the intent's max fee).
 //!
 //! Structural problems (accounts, precompile layout, fees the relayer asked for, paused) fail
 //! the whole instruction with a named error. Business failures of one intent (expired, stale
@@ -15,15 +18,15 @@ use crate::error::TossError;
 use crate::events::{emit_event, IntentRejected, IntentSettled, RejectReason};
 use crate::intent::{intent_id, Intent};
 use crate::nonce;
-use crate::settlement::{Bound, SolIntentAccounts};
+use crate::settlement::{sol::SolIntentAccounts, token::TokenIntentAccounts, Bound, SettleContext};
 use crate::state::Config;
 use anchor_lang::prelude::*;
 
 /// What the relayer asks for.
 #[derive(AnchorSerialize, AnchorDeserialize, Clone, Debug)]
 pub struct IntentSettleArgs {
-    /// Relayer fee (lamports) to take from each intent, in precompile-entry order; each must be
-    /// at most that intent's max fee and the config's cap.
+    /// Relayer fee to take from each intent, in precompile-entry order, in the intent's unit;
+    /// each must be at most that intent's max fee (and, for SOL, the config's cap).
     pub fees: Vec<u64>,
 }
 
@@ -76,55 +79,58 @@ pub fn handler<'info>(
         args.fees.len(),
         TossError::SignatureCountMismatch
     );
-    let now = Clock::get()?.unix_timestamp;
-    let rent = Rent::get()?;
-    let next_durable_nonce =
-        nonce::next_durable_nonce(&accounts.recent_blockhashes.try_borrow_data()?);
     let config = &accounts.config;
+    let cx = SettleContext {
+        config,
+        now: Clock::get()?.unix_timestamp,
+        rent: Rent::get()?,
+        next_durable_nonce: nonce::next_durable_nonce(
+            &accounts.recent_blockhashes.try_borrow_data()?,
+        ),
+    };
 
     let mut messages = precompile.messages();
     let mut remaining: &'info [AccountInfo<'info>] = ctx.remaining_accounts;
+    let relayer = accounts.relayer.to_account_info();
+    let recent_blockhashes = accounts.recent_blockhashes.to_account_info();
     for &fee in &args.fees {
         let message = messages.next_message()?;
         let intent = Intent::decode(message)?;
-        require!(intent.mint.is_none(), TossError::UnsupportedIntentKind);
-        let bound = SolIntentAccounts::bind(&mut remaining, &intent)?;
         require!(fee <= intent.max_fee, TossError::FeeExceedsIntentMax);
-        require!(fee <= config.max_relayer_fee, TossError::FeeExceedsCap);
         let id = intent_id(message);
-        let accounts_of_intent = match bound {
-            Bound::Accounts(accounts) => accounts,
-            Bound::NoVault => {
-                emit_event(&IntentRejected {
-                    id,
-                    reason: RejectReason::InsufficientFunds,
-                })?;
-                continue;
+        let outcome = match intent.mint {
+            None => {
+                require!(fee <= config.max_relayer_fee, TossError::FeeExceedsCap);
+                match SolIntentAccounts::bind(&mut remaining, &intent)? {
+                    Bound::NoVault => Err(RejectReason::InsufficientFunds),
+                    Bound::Accounts(sol) => match sol.check(&intent, fee, &cx) {
+                        Ok(transfer) => {
+                            sol.settle(&intent, &transfer, &relayer, &recent_blockhashes)?;
+                            Ok(())
+                        }
+                        Err(reason) => Err(reason),
+                    },
+                }
             }
+            Some(mint) => match TokenIntentAccounts::bind(&mut remaining, &intent, &mint)? {
+                Bound::NoVault => Err(RejectReason::InsufficientFunds),
+                Bound::Accounts(token) => match token.check(&intent, fee, &cx) {
+                    Ok(_) => {
+                        token.settle(&intent, fee, &recent_blockhashes)?;
+                        Ok(())
+                    }
+                    Err(reason) => Err(reason),
+                },
+            },
         };
-        match accounts_of_intent.check(
-            &intent,
-            fee,
-            config,
-            now,
-            &rent,
-            next_durable_nonce.as_ref(),
-        ) {
-            Ok(transfer) => {
-                accounts_of_intent.settle(
-                    &intent,
-                    &transfer,
-                    &accounts.relayer.to_account_info(),
-                    &accounts.recent_blockhashes.to_account_info(),
-                )?;
-                emit_event(&IntentSettled {
-                    id,
-                    sender: intent.sender,
-                    recipient: intent.recipient,
-                    amount: transfer.amount,
-                    fee: transfer.fee,
-                })?;
-            }
+        match outcome {
+            Ok(()) => emit_event(&IntentSettled {
+                id,
+                sender: intent.sender,
+                recipient: intent.recipient,
+                amount: intent.amount,
+                fee,
+            })?,
             Err(reason) => emit_event(&IntentRejected { id, reason })?,
         }
     }

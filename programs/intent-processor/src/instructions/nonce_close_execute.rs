@@ -61,11 +61,13 @@ pub fn handler(ctx: Context<NonceCloseExecute>) -> Result<()> {
     let accounts = &ctx.accounts;
     let lamports = accounts.nonce.lamports();
     nonce::withdraw(
-        &accounts.nonce.to_account_info(),
-        &accounts.owner.to_account_info(),
-        &accounts.recent_blockhashes.to_account_info(),
-        &accounts.rent.to_account_info(),
-        &accounts.nonce_authority.to_account_info(),
+        &nonce::NonceWithdraw {
+            nonce: &accounts.nonce.to_account_info(),
+            to: &accounts.owner.to_account_info(),
+            recent_blockhashes: &accounts.recent_blockhashes.to_account_info(),
+            rent: &accounts.rent.to_account_info(),
+            authority: &accounts.nonce_authority.to_account_info(),
+        },
         &accounts.owner.key(),
         accounts.vault.nonce_authority_bump,
         lamports,

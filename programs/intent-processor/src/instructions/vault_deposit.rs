@@ -4,7 +4,7 @@
 use crate::constants::VAULT_SEED;
 use crate::error::TossError;
 use crate::events::{emit_event, VaultDeposited};
-use crate::state::{NonceAuthority, Vault};
+use crate::state::Vault;
 use anchor_lang::prelude::*;
 use anchor_lang::system_program;
 
@@ -41,15 +41,9 @@ impl VaultDeposit<'_> {
 pub fn handler(ctx: Context<VaultDeposit>, amount: u64) -> Result<()> {
     let owner = ctx.accounts.owner.key();
     if ctx.accounts.vault.owner == Pubkey::default() {
-        let (nonce_authority, nonce_authority_bump) = NonceAuthority::find_address(&owner);
-        ctx.accounts.vault.set_inner(Vault {
-            owner,
-            nonce_authority,
-            bump: ctx.bumps.vault,
-            nonce_authority_bump,
-            pending_withdrawal: 0,
-            withdrawal_unlocks_at: 0,
-        });
+        ctx.accounts
+            .vault
+            .set_inner(Vault::new(owner, ctx.bumps.vault));
     }
     system_program::transfer(
         CpiContext::new(

@@ -25,6 +25,11 @@ pub struct Vault {
     pub pending_withdrawal: u64,
     /// Unix seconds from which the pending withdrawal may execute; 0 when none.
     pub withdrawal_unlocks_at: i64,
+    /// The owner's token delegate PDA `["delegate", owner]`: the allowance the owner grants it
+    /// with an SPL `approve` is what token intents spend.
+    pub delegate: Pubkey,
+    /// Bump of `delegate`, used to sign token transfers.
+    pub delegate_bump: u8,
 }
 
 /// The fields settlement needs, read in place from a vault account's data.
@@ -36,6 +41,10 @@ pub struct VaultHeader {
     pub nonce_authority: Pubkey,
     /// Bump of `nonce_authority`.
     pub nonce_authority_bump: u8,
+    /// The owner's token delegate PDA.
+    pub delegate: Pubkey,
+    /// Bump of `delegate`.
+    pub delegate_bump: u8,
 }
 
 impl Vault {
@@ -45,6 +54,10 @@ impl Vault {
     const NONCE_AUTHORITY_AT: usize = 40;
     /// Byte offset of `nonce_authority_bump` (after `bump` at 72).
     const NONCE_AUTHORITY_BUMP_AT: usize = 73;
+    /// Byte offset of `delegate` (after the two withdrawal fields at 74..90).
+    const DELEGATE_AT: usize = 90;
+    /// Byte offset of `delegate_bump`.
+    const DELEGATE_BUMP_AT: usize = 122;
 
     /// Seeds without the bump.
     pub fn seeds(owner: &Pubkey) -> [&[u8]; 2] {
@@ -63,7 +76,7 @@ impl Vault {
         require_keys_eq!(*info.owner, crate::ID, TossError::VaultMismatch);
         let data = info.try_borrow_data()?;
         let bytes = data
-            .get(..Self::NONCE_AUTHORITY_BUMP_AT + 1)
+            .get(..Self::DELEGATE_BUMP_AT + 1)
             .ok_or(TossError::VaultMismatch)?;
         require!(bytes[..8] == *Self::DISCRIMINATOR, TossError::VaultMismatch);
         let key_at = |at: usize| {
@@ -75,7 +88,26 @@ impl Vault {
             owner: key_at(Self::OWNER_AT),
             nonce_authority: key_at(Self::NONCE_AUTHORITY_AT),
             nonce_authority_bump: bytes[Self::NONCE_AUTHORITY_BUMP_AT],
+            delegate: key_at(Self::DELEGATE_AT),
+            delegate_bump: bytes[Self::DELEGATE_BUMP_AT],
         })
+    }
+
+    /// A new vault for `owner`, with its PDAs derived once.
+    pub fn new(owner: Pubkey, bump: u8) -> Self {
+        let (nonce_authority, nonce_authority_bump) =
+            crate::state::NonceAuthority::find_address(&owner);
+        let (delegate, delegate_bump) = crate::state::Delegate::find_address(&owner);
+        Self {
+            owner,
+            nonce_authority,
+            bump,
+            nonce_authority_bump,
+            pending_withdrawal: 0,
+            withdrawal_unlocks_at: 0,
+            delegate,
+            delegate_bump,
+        }
     }
 
     /// The vault's invariants; called at the end of every handler that writes it.
@@ -90,6 +122,16 @@ impl Vault {
         )
         .map_err(|_| TossError::VaultMismatch)?;
         require_keys_eq!(self.nonce_authority, expected, TossError::VaultMismatch);
+        let delegate = Pubkey::create_program_address(
+            &[
+                crate::constants::DELEGATE_SEED,
+                self.owner.as_ref(),
+                &[self.delegate_bump],
+            ],
+            &crate::ID,
+        )
+        .map_err(|_| TossError::VaultMismatch)?;
+        require_keys_eq!(self.delegate, delegate, TossError::VaultMismatch);
         Ok(())
     }
 }

@@ -1,13 +1,13 @@
-//! Settling one SOL intent: binding its accounts (structural: a mismatch fails the instruction),
-//! checking it against chain state (business: a failure rejects only this intent), and moving
-//! the lamports plus advancing the nonce.
+//! Settling one SOL intent: binding its accounts, checking it against chain state, moving the
+//! lamports and advancing the nonce.
 
+use super::{Bound, SettleContext};
 use crate::constants::SOL_INTENT_ACCOUNTS;
 use crate::error::TossError;
 use crate::events::RejectReason;
 use crate::intent::Intent;
 use crate::nonce;
-use crate::state::{Config, Vault, VaultHeader};
+use crate::state::{Vault, VaultHeader};
 use anchor_lang::prelude::*;
 
 /// The accounts one SOL intent brings, in remaining-accounts order.
@@ -34,27 +34,11 @@ pub struct SolTransfer {
     pub total: u64,
 }
 
-/// Outcome of [`SolIntentAccounts::bind`].
-pub enum Bound<'a, 'info> {
-    /// The accounts are the intent's; go on to the business checks.
-    Accounts(SolIntentAccounts<'a, 'info>),
-    /// The vault PDA is passed but holds no vault: the sender never deposited.
-    NoVault,
-}
-
-fn writable(info: &AccountInfo) -> Result<()> {
-    require!(info.is_writable, TossError::AccountNotWritable);
-    Ok(())
-}
-
 impl<'a, 'info> SolIntentAccounts<'a, 'info> {
     /// Takes the intent's accounts off the front of `remaining` and checks that they are the
     /// intent's (keys, writability, vault ownership). A mismatch is the submitter's mistake and
     /// fails the whole instruction.
-    pub fn bind(
-        remaining: &mut &'a [AccountInfo<'info>],
-        intent: &Intent,
-    ) -> Result<Bound<'a, 'info>> {
+    pub fn bind(remaining: &mut &'a [AccountInfo<'info>], intent: &Intent) -> Result<Bound<Self>> {
         let (group, rest) = remaining
             .split_at_checked(SOL_INTENT_ACCOUNTS)
             .ok_or(TossError::AccountCountMismatch)?;
@@ -62,18 +46,9 @@ impl<'a, 'info> SolIntentAccounts<'a, 'info> {
         let [vault, nonce, nonce_authority, recipient] = group else {
             return err!(TossError::AccountCountMismatch);
         };
-        let header = match Vault::read_header(vault) {
-            Ok(header) => header,
-            // Only on this failure path is the PDA derived: an empty account at the sender's
-            // vault address means "no funds", a business rejection, not a malformed batch.
-            Err(_)
-                if vault.data_is_empty() && *vault.key == Vault::find_address(&intent.sender).0 =>
-            {
-                return Ok(Bound::NoVault)
-            }
-            Err(e) => return Err(e),
+        let Some(header) = super::read_vault(vault, intent)? else {
+            return Ok(Bound::NoVault);
         };
-        require_keys_eq!(header.owner, intent.sender, TossError::VaultMismatch);
         require_keys_eq!(
             *nonce.key,
             intent.nonce_account,
@@ -89,9 +64,9 @@ impl<'a, 'info> SolIntentAccounts<'a, 'info> {
             intent.recipient,
             TossError::RecipientMismatch
         );
-        writable(vault)?;
-        writable(nonce)?;
-        writable(recipient)?;
+        super::writable(vault)?;
+        super::writable(nonce)?;
+        super::writable(recipient)?;
         Ok(Bound::Accounts(Self {
             vault,
             nonce,
@@ -107,44 +82,22 @@ impl<'a, 'info> SolIntentAccounts<'a, 'info> {
         &self,
         intent: &Intent,
         fee: u64,
-        config: &Config,
-        now: i64,
-        rent: &Rent,
-        next_durable_nonce: Option<&[u8; 32]>,
+        cx: &SettleContext,
     ) -> core::result::Result<SolTransfer, RejectReason> {
-        if now > intent.expiry {
-            return Err(RejectReason::Expired);
-        }
-        match intent.expiry.checked_sub(now) {
-            Some(left) if left <= config.max_intent_lifetime_secs => {}
-            _ => return Err(RejectReason::LifetimeTooLong),
-        }
-        if *self.nonce.owner != anchor_lang::system_program::ID {
-            return Err(RejectReason::NonceNotSystemOwned);
-        }
-        let state = {
-            let data = self
-                .nonce
-                .try_borrow_data()
-                .map_err(|_| RejectReason::NonceNotInitialized)?;
-            nonce::read_nonce(&data).ok_or(RejectReason::NonceNotInitialized)?
-        };
-        if state.authority != self.header.nonce_authority {
-            return Err(RejectReason::NonceAuthorityMismatch);
-        }
-        if state.durable_nonce != intent.nonce_value {
-            return Err(RejectReason::StaleNonce);
-        }
-        if next_durable_nonce.is_none_or(|next| *next == state.durable_nonce) {
-            return Err(RejectReason::NonceNotAdvanceable);
-        }
+        let rent = &cx.rent;
+        debug_assert!(intent.mint.is_none());
+        super::check_window(intent, cx.config, cx.now)?;
+        super::check_nonce(
+            self.nonce,
+            &self.header.nonce_authority,
+            intent,
+            cx.next_durable_nonce.as_ref(),
+        )?;
         let total = intent
             .amount
             .checked_add(fee)
             .ok_or(RejectReason::Overflow)?;
-        let floor = rent.minimum_balance(self.vault.data_len());
-        let spendable = self.vault.lamports().saturating_sub(floor);
-        if total > spendable {
+        if total > Vault::spendable(self.vault, rent) {
             return Err(RejectReason::InsufficientFunds);
         }
         if self.recipient.executable {

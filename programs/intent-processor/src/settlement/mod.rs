@@ -1,0 +1,98 @@
+//! Settling one intent: binding its accounts (structural: a mismatch is the submitter's mistake
+//! and fails the whole instruction), checking it against chain state (business: a failure
+//! rejects only this intent, nothing of it moves), then advancing its nonce and paying.
+
+pub mod sol;
+pub mod token;
+
+use crate::error::TossError;
+use crate::events::RejectReason;
+use crate::intent::Intent;
+use crate::nonce;
+use crate::state::{Config, Vault, VaultHeader};
+use anchor_lang::prelude::*;
+
+/// What every intent of one `intent_settle` is checked against. Passed by reference so
+/// per-intent functions keep to five arguments: SBPF v0 has no stack arguments.
+pub struct SettleContext<'a> {
+    /// Program config.
+    pub config: &'a Config,
+    /// Clock unix timestamp.
+    pub now: i64,
+    /// Rent parameters.
+    pub rent: Rent,
+    /// The durable nonce a nonce advanced in this slot would get (`None`: none can advance).
+    pub next_durable_nonce: Option<[u8; 32]>,
+}
+
+/// Outcome of binding an intent's accounts.
+pub enum Bound<T> {
+    /// The accounts are the intent's; go on to the business checks.
+    Accounts(T),
+    /// The sender's vault PDA is passed but holds no vault: the sender never set one up.
+    NoVault,
+}
+
+/// An account that must be writable.
+pub fn writable(info: &AccountInfo) -> Result<()> {
+    require!(info.is_writable, TossError::AccountNotWritable);
+    Ok(())
+}
+
+/// Reads the sender's vault. `None` when the account at the sender's vault address is empty
+/// (only on that failure path is the PDA derived); an error when it is another account.
+pub fn read_vault(vault: &AccountInfo, intent: &Intent) -> Result<Option<VaultHeader>> {
+    let header = match Vault::read_header(vault) {
+        Ok(header) => header,
+        Err(_) if vault.data_is_empty() && *vault.key == Vault::find_address(&intent.sender).0 => {
+            return Ok(None)
+        }
+        Err(e) => return Err(e),
+    };
+    require_keys_eq!(header.owner, intent.sender, TossError::VaultMismatch);
+    Ok(Some(header))
+}
+
+/// Expiry (inclusive) and the configured lifetime bound.
+pub fn check_window(
+    intent: &Intent,
+    config: &Config,
+    now: i64,
+) -> core::result::Result<(), RejectReason> {
+    if now > intent.expiry {
+        return Err(RejectReason::Expired);
+    }
+    match intent.expiry.checked_sub(now) {
+        Some(left) if left <= config.max_intent_lifetime_secs => Ok(()),
+        _ => Err(RejectReason::LifetimeTooLong),
+    }
+}
+
+/// The nonce is a system durable nonce of the sender's nonce authority, holds the intent's
+/// nonce value, and can be advanced in this slot.
+pub fn check_nonce(
+    nonce_info: &AccountInfo,
+    nonce_authority: &Pubkey,
+    intent: &Intent,
+    next_durable_nonce: Option<&[u8; 32]>,
+) -> core::result::Result<(), RejectReason> {
+    if *nonce_info.owner != anchor_lang::system_program::ID {
+        return Err(RejectReason::NonceNotSystemOwned);
+    }
+    let state = {
+        let data = nonce_info
+            .try_borrow_data()
+            .map_err(|_| RejectReason::NonceNotInitialized)?;
+        nonce::read_nonce(&data).ok_or(RejectReason::NonceNotInitialized)?
+    };
+    if state.authority != *nonce_authority {
+        return Err(RejectReason::NonceAuthorityMismatch);
+    }
+    if state.durable_nonce != intent.nonce_value {
+        return Err(RejectReason::StaleNonce);
+    }
+    if next_durable_nonce.is_none_or(|next| *next == state.durable_nonce) {
+        return Err(RejectReason::NonceNotAdvanceable);
+    }
+    Ok(())
+}
