@@ -268,3 +268,45 @@ async fn where_the_compute_goes() {
         budget(&format!("intent_settle 1 SOL intent, {what}"), used, cap);
     }
 }
+
+/// Deploy cost is rent on the program data: keep the binary under a budget.
+/// Last measured 921,104 bytes (SBPF v0 via shared/tools/sbf; `anchor build` output differs).
+const SO_SIZE_BUDGET: u64 = 1_015_000;
+
+#[test]
+fn deployable_so_fits_its_size_budget() {
+    let path = program_so_path();
+    let len = std::fs::metadata(&path)
+        .unwrap_or_else(|e| panic!("{} missing ({e}): build it first", path.display()))
+        .len();
+    let rent = solana_rent::Rent::default();
+    println!(
+        "program .so: {len} bytes; rent-exempt program data ~{:.2} SOL",
+        rent.minimum_balance(len as usize + 45) as f64 / SOL as f64
+    );
+    assert!(
+        len <= SO_SIZE_BUDGET,
+        "{len} bytes > budget {SO_SIZE_BUDGET}"
+    );
+    let elf = std::fs::read(&path).unwrap();
+    assert!(
+        elf.windows(35)
+            .any(|w| w == b"=======BEGIN SECURITY.TXT V1=======".as_slice()),
+        "security.txt is embedded"
+    );
+}
+
+#[test]
+fn declare_id_matches_anchor_toml() {
+    let toml =
+        std::fs::read_to_string(toss_tests::idl::workspace_root().join("Anchor.toml")).unwrap();
+    let id = toss_intent_processor::ID.to_string();
+    let entries: Vec<&str> = toml
+        .lines()
+        .filter(|l| l.starts_with("toss_intent_processor"))
+        .collect();
+    assert_eq!(entries.len(), 3, "localnet, devnet, mainnet");
+    for line in entries {
+        assert!(line.contains(&id), "{line} != declare_id! {id}");
+    }
+}
