@@ -76,22 +76,55 @@ dual_mode!(intent_signed_by_another_key_fails, |mode| async move {
 });
 
 dual_mode!(
-    public_key_offset_pointing_outside_the_intent_fails,
+    public_key_offset_pointing_at_another_field_fails,
     |mode| async move {
         let mut env = Env::start(mode).await;
-        let p = env.payment(5 * SOL, SOL).await;
-        // The thief signs the victim's intent with their own key, appends their key and points the
-        // public-key offset at it: the precompile is satisfied, the binding is not.
+        let mut p = env.payment(5 * SOL, SOL).await;
+        // The thief names themselves as recipient of the victim's funds, signs the intent with their
+        // own key, and points the public-key offset at the recipient field (their key) instead of
+        // the sender field: the precompile verifies, so only the binding check stops a payout.
         let thief = Keypair::new();
+        env.ctx
+            .set_account(&thief.pubkey(), &system_account(SOL).into());
+        env.resign(&mut p, |i| i.recipient = thief.pubkey());
+        p.merchant = thief.pubkey();
         let forged = sign_intent(&thief, &p.intent);
         let mut ixs = settle_ixs(&env.relayer.pubkey(), &[forged], &[0]);
-        let key_at = ixs[0].data.len() as u16;
-        ixs[0].data.extend_from_slice(thief.pubkey().as_ref());
-        ixs[0].data[offsets_field(0, 2)..offsets_field(0, 2) + 2]
-            .copy_from_slice(&key_at.to_le_bytes());
+        let at = offsets_field(0, 2);
+        let sender_at = u16::from_le_bytes([ixs[0].data[at], ixs[0].data[at + 1]]);
+        ixs[0].data[at..at + 2].copy_from_slice(&(sender_at + 32).to_le_bytes());
         assert_fails(&mut env, &p, ixs, toss(1, TossError::PrecompileMalformed)).await;
     }
 );
+
+dual_mode!(signature_offsets_must_be_canonical, |mode| async move {
+    let mut env = Env::start(mode).await;
+    let a = env.payment(5 * SOL, SOL).await;
+    let b = env.payment(5 * SOL, SOL).await;
+    // Each entry reads its (valid) signature from the other entry's signature slot: the
+    // precompile verifies, the layout is not canonical.
+    let mut ixs = settle_ixs(
+        &env.relayer.pubkey(),
+        &[a.signed.clone(), b.signed.clone()],
+        &[0, 0],
+    );
+    let (f0, f1) = (offsets_field(0, 0), offsets_field(1, 0));
+    let s0 = [ixs[0].data[f0], ixs[0].data[f0 + 1]];
+    let s1 = [ixs[0].data[f1], ixs[0].data[f1 + 1]];
+    let (p0, p1) = (
+        u16::from_le_bytes(s0) as usize,
+        u16::from_le_bytes(s1) as usize,
+    );
+    let sig0 = ixs[0].data[p0..p0 + SIGNATURE_LEN].to_vec();
+    let sig1 = ixs[0].data[p1..p1 + SIGNATURE_LEN].to_vec();
+    ixs[0].data[p0..p0 + SIGNATURE_LEN].copy_from_slice(&sig1);
+    ixs[0].data[p1..p1 + SIGNATURE_LEN].copy_from_slice(&sig0);
+    ixs[0].data[f0..f0 + 2].copy_from_slice(&s1);
+    ixs[0].data[f1..f1 + 2].copy_from_slice(&s0);
+    let before_b = env.snapshot_payment(&b).await;
+    assert_fails(&mut env, &a, ixs, toss(1, TossError::PrecompileMalformed)).await;
+    assert_eq!(env.snapshot_payment(&b).await, before_b);
+});
 
 dual_mode!(
     signed_bytes_longer_than_the_intent_fail,
@@ -275,19 +308,59 @@ dual_mode!(missing_precompile_fails, |mode| async move {
 dual_mode!(spoofed_instructions_sysvar_fails, |mode| async move {
     let mut env = Env::start(mode).await;
     let p = env.payment(5 * SOL, SOL).await;
+    // A forged "instructions sysvar" whose instruction 0 is an Ed25519 instruction carrying the
+    // victim's intent with a signature nobody made. The real transaction has no precompile at
+    // all: only the address check stands between this account and a payout.
+    let mut forged = p.signed.clone();
+    forged.signature = [7; 64];
+    let settle = settle_ixs(&env.relayer.pubkey(), std::slice::from_ref(&forged), &[0]);
+    let fake_data = instructions_sysvar_bytes(&settle, 1);
     let fake = Keypair::new().pubkey();
-    env.ctx.set_account(&fake, &system_account(SOL).into());
-    let mut ixs = ixs_of(&env, &p);
-    assert_eq!(ixs[1].accounts[2].pubkey, INSTRUCTIONS_SYSVAR_ID);
-    ixs[1].accounts[2].pubkey = fake;
+    env.ctx.set_account(
+        &fake,
+        &solana_account::Account {
+            lamports: SOL,
+            data: fake_data,
+            owner: solana_sdk_ids::sysvar::ID,
+            executable: false,
+            rent_epoch: 0,
+        }
+        .into(),
+    );
+    let mut ix = settle[1].clone();
+    assert_eq!(ix.accounts[2].pubkey, INSTRUCTIONS_SYSVAR_ID);
+    ix.accounts[2].pubkey = fake;
     assert_fails(
         &mut env,
         &p,
-        ixs,
-        toss(1, TossError::InvalidInstructionsSysvar),
+        vec![ix],
+        toss(0, TossError::InvalidInstructionsSysvar),
     )
     .await;
 });
+
+/// The instructions sysvar's bytes for `ixs` with `current` executing.
+fn instructions_sysvar_bytes(ixs: &[Instruction], current: u16) -> Vec<u8> {
+    let borrowed: Vec<solana_instruction::BorrowedInstruction> = ixs
+        .iter()
+        .map(|ix| solana_instruction::BorrowedInstruction {
+            program_id: &ix.program_id,
+            accounts: ix
+                .accounts
+                .iter()
+                .map(|m| solana_instruction::BorrowedAccountMeta {
+                    pubkey: &m.pubkey,
+                    is_signer: m.is_signer,
+                    is_writable: m.is_writable,
+                })
+                .collect(),
+            data: &ix.data,
+        })
+        .collect();
+    let mut data = solana_instructions_sysvar::construct_instructions_data(&borrowed);
+    solana_instructions_sysvar::store_current_index_checked(&mut data, current).unwrap();
+    data
+}
 
 dual_mode!(
     one_signature_entry_cannot_settle_two_intents,
