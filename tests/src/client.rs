@@ -6,9 +6,9 @@ use solana_instruction::{AccountMeta, Instruction};
 use solana_keypair::Keypair;
 use solana_pubkey::Pubkey;
 use toss_intent_processor::{
-    constants::{ED25519_PROGRAM_ID, INSTRUCTIONS_SYSVAR_ID, RECENT_BLOCKHASHES_ID},
+    constants::{ED25519_PROGRAM_ID, RECENT_BLOCKHASHES_ID},
     ed25519::{HEADER_LEN, OFFSETS_LEN, SIGNATURE_LEN},
-    instructions::{ConfigInitializeArgs, IntentSettleArgs, PROGRAM_DATA_ADDRESS},
+    instructions::{ConfigInitializeArgs, PROGRAM_DATA_ADDRESS},
     intent::{Intent, SENDER_OFFSET},
     state::{Config, NonceAuthority, Vault},
 };
@@ -84,29 +84,10 @@ pub fn sol_intent_metas(intent: &Intent) -> Vec<AccountMeta> {
     ]
 }
 
-/// `intent_settle` for `intents` (in precompile order) with the given fees.
+/// `intent_settle` for SOL `intents` (in precompile order) with the given fees.
 pub fn settle_ix(relayer: &Pubkey, intents: &[Intent], fees: &[u64]) -> Instruction {
-    let mut accounts = toss_intent_processor::accounts::IntentSettle {
-        relayer: *relayer,
-        config: Config::ADDRESS,
-        instructions_sysvar: INSTRUCTIONS_SYSVAR_ID,
-        recent_blockhashes: RECENT_BLOCKHASHES_ID,
-        system_program: solana_sdk_ids::system_program::ID,
-    }
-    .to_account_metas(None);
-    for intent in intents {
-        accounts.extend(sol_intent_metas(intent));
-    }
-    Instruction {
-        program_id: toss_intent_processor::ID,
-        accounts,
-        data: toss_intent_processor::instruction::IntentSettle {
-            args: IntentSettleArgs {
-                fees: fees.to_vec(),
-            },
-        }
-        .data(),
-    }
+    let metas = intents.iter().flat_map(sol_intent_metas).collect();
+    crate::token::settle_ix_with(relayer, fees, metas)
 }
 
 /// The precompile instruction and `intent_settle` for signed intents, decoded from their bytes.
@@ -325,4 +306,29 @@ pub fn nonce_close_execute_ix(owner: &Pubkey, nonce: &Pubkey) -> Instruction {
         .to_account_metas(None),
         toss_intent_processor::instruction::NonceCloseExecute {}.data(),
     )
+}
+
+/// The instructions sysvar's bytes for `ixs` with `current` executing, as the runtime builds them.
+pub fn instructions_sysvar_bytes(ixs: &[Instruction], current: u16) -> Vec<u8> {
+    let borrowed: Vec<solana_instruction::BorrowedInstruction> = ixs
+        .iter()
+        .map(|ix| solana_instruction::BorrowedInstruction {
+            program_id: &ix.program_id,
+            accounts: ix
+                .accounts
+                .iter()
+                .map(|m| solana_instruction::BorrowedAccountMeta {
+                    pubkey: &m.pubkey,
+                    is_signer: m.is_signer,
+                    is_writable: m.is_writable,
+                })
+                .collect(),
+            data: &ix.data,
+        })
+        .collect();
+    let mut data = solana_instructions_sysvar::construct_instructions_data(&borrowed);
+    // The executing index lives in the last two bytes.
+    let len = data.len();
+    data[len - 2..].copy_from_slice(&current.to_le_bytes());
+    data
 }

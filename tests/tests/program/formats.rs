@@ -2,7 +2,6 @@
 //! account readers. Property tests and cross-checks against Solana's own encoders.
 
 use proptest::prelude::*;
-use solana_instruction::{BorrowedAccountMeta, BorrowedInstruction};
 use solana_keypair::Keypair;
 use solana_pubkey::Pubkey;
 use toss_intent_processor::{
@@ -39,29 +38,6 @@ fn arb_intent() -> impl Strategy<Value = Intent> {
                 reference,
             },
         )
-}
-
-/// Instructions sysvar bytes for `ixs` with `current` as the executing index.
-fn sysvar_bytes(ixs: &[solana_instruction::Instruction], current: u16) -> Vec<u8> {
-    let borrowed: Vec<BorrowedInstruction> = ixs
-        .iter()
-        .map(|ix| BorrowedInstruction {
-            program_id: &ix.program_id,
-            accounts: ix
-                .accounts
-                .iter()
-                .map(|m| BorrowedAccountMeta {
-                    pubkey: &m.pubkey,
-                    is_signer: m.is_signer,
-                    is_writable: m.is_writable,
-                })
-                .collect(),
-            data: &ix.data,
-        })
-        .collect();
-    let mut data = solana_instructions_sysvar::construct_instructions_data(&borrowed);
-    solana_instructions_sysvar::store_current_index_checked(&mut data, current).unwrap();
-    data
 }
 
 proptest! {
@@ -116,7 +92,7 @@ proptest! {
             data: d.clone(),
         }).collect();
         let current = (ixs.len() - 1) as u16;
-        let data = sysvar_bytes(&ixs, current);
+        let data = instructions_sysvar_bytes(&ixs, current);
         prop_assert_eq!(current_index(&data).unwrap(), current);
         for (i, ix) in ixs.iter().enumerate() {
             let read = load_instruction(&data, i as u16).unwrap();
@@ -139,7 +115,7 @@ proptest! {
         let settle = solana_instruction::Instruction {
             program_id: toss_intent_processor::ID, accounts: vec![], data: vec![],
         };
-        let data = sysvar_bytes(&[pre, settle], 1);
+        let data = instructions_sysvar_bytes(&[pre, settle], 1);
         let parsed = (|| -> anchor_lang::Result<Vec<Vec<u8>>> {
             let p = Precompile::load_preceding(&data, 1)?;
             let mut m = p.messages();
@@ -163,7 +139,7 @@ fn canonical_precompile_parses_back_to_the_signed_messages() {
         let signed = sample_sol_intents(n);
         let pre = precompile_ix(&signed);
         assert_eq!(pre.program_id, ED25519_PROGRAM_ID);
-        let data = sysvar_bytes(&[pre], 1);
+        let data = instructions_sysvar_bytes(&[pre], 1);
         // The precompile is instruction 0; pretend settle is instruction 1.
         let mut data = data;
         let len = data.len();

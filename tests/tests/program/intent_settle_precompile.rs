@@ -339,29 +339,6 @@ dual_mode!(spoofed_instructions_sysvar_fails, |mode| async move {
     .await;
 });
 
-/// The instructions sysvar's bytes for `ixs` with `current` executing.
-fn instructions_sysvar_bytes(ixs: &[Instruction], current: u16) -> Vec<u8> {
-    let borrowed: Vec<solana_instruction::BorrowedInstruction> = ixs
-        .iter()
-        .map(|ix| solana_instruction::BorrowedInstruction {
-            program_id: &ix.program_id,
-            accounts: ix
-                .accounts
-                .iter()
-                .map(|m| solana_instruction::BorrowedAccountMeta {
-                    pubkey: &m.pubkey,
-                    is_signer: m.is_signer,
-                    is_writable: m.is_writable,
-                })
-                .collect(),
-            data: &ix.data,
-        })
-        .collect();
-    let mut data = solana_instructions_sysvar::construct_instructions_data(&borrowed);
-    solana_instructions_sysvar::store_current_index_checked(&mut data, current).unwrap();
-    data
-}
-
 dual_mode!(
     one_signature_entry_cannot_settle_two_intents,
     |mode| async move {

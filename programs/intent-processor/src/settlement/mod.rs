@@ -53,6 +53,26 @@ pub fn read_vault(vault: &AccountInfo, intent: &Intent) -> Result<Option<VaultHe
     Ok(Some(header))
 }
 
+/// The nonce account is the intent's and the authority account is the sender's PDA.
+pub fn bind_nonce(
+    nonce: &AccountInfo,
+    nonce_authority: &AccountInfo,
+    intent: &Intent,
+    header: &VaultHeader,
+) -> Result<()> {
+    require_keys_eq!(
+        *nonce.key,
+        intent.nonce_account,
+        TossError::NonceAccountMismatch
+    );
+    require_keys_eq!(
+        *nonce_authority.key,
+        header.nonce_authority,
+        TossError::NonceAuthorityAccountMismatch
+    );
+    Ok(())
+}
+
 /// Expiry (inclusive) and the configured lifetime bound.
 pub fn check_window(
     intent: &Intent,

@@ -49,16 +49,7 @@ impl<'a, 'info> SolIntentAccounts<'a, 'info> {
         let Some(header) = super::read_vault(vault, intent)? else {
             return Ok(Bound::NoVault);
         };
-        require_keys_eq!(
-            *nonce.key,
-            intent.nonce_account,
-            TossError::NonceAccountMismatch
-        );
-        require_keys_eq!(
-            *nonce_authority.key,
-            header.nonce_authority,
-            TossError::NonceAuthorityAccountMismatch
-        );
+        super::bind_nonce(nonce, nonce_authority, intent, &header)?;
         require_keys_eq!(
             *recipient.key,
             intent.recipient,

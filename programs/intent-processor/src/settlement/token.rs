@@ -5,7 +5,7 @@
 //! Token-2022 mints are accepted only with extensions that keep the offline guarantees
 //! ([`SUPPORTED_MINT_EXTENSIONS`]); token accounts only with [`SUPPORTED_ACCOUNT_EXTENSIONS`].
 
-use super::{check_nonce, check_window, read_vault, writable, Bound, SettleContext};
+use super::{bind_nonce, check_nonce, check_window, read_vault, writable, Bound, SettleContext};
 use crate::constants::{DELEGATE_SEED, TOKEN_INTENT_ACCOUNTS};
 use crate::error::TossError;
 use crate::events::RejectReason;
@@ -154,16 +154,7 @@ impl<'a, 'info> TokenIntentAccounts<'a, 'info> {
         let Some(header) = read_vault(vault, intent)? else {
             return Ok(Bound::NoVault);
         };
-        require_keys_eq!(
-            *nonce.key,
-            intent.nonce_account,
-            TossError::NonceAccountMismatch
-        );
-        require_keys_eq!(
-            *nonce_authority.key,
-            header.nonce_authority,
-            TossError::NonceAuthorityAccountMismatch
-        );
+        bind_nonce(nonce, nonce_authority, intent, &header)?;
         require_keys_eq!(*delegate.key, header.delegate, TossError::DelegateMismatch);
         require_keys_eq!(*mint.key, *mint_key, TossError::MintMismatch);
         require!(
