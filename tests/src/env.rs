@@ -266,6 +266,25 @@ impl Env {
         hash
     }
 
+    /// Like [`Env::settle`] but on the latest blockhash as it is, without waiting for a new one.
+    pub async fn settle_now(&mut self, signed: &[SignedIntent], fees: &[u64]) -> TxResult {
+        let relayer = self.relayer.insecure_clone();
+        let payer = self.ctx.payer.insecure_clone();
+        let blockhash = self
+            .ctx
+            .banks_client
+            .get_latest_blockhash()
+            .await
+            .expect("blockhash");
+        let tx = Transaction::new_signed_with_payer(
+            &settle_ixs(&relayer.pubkey(), signed, fees),
+            Some(&payer.pubkey()),
+            &[&payer, &relayer],
+            blockhash,
+        );
+        self.send_tx(tx).await
+    }
+
     /// Settles `signed` with `fees`, the relayer signing.
     pub async fn settle(&mut self, signed: &[SignedIntent], fees: &[u64]) -> TxResult {
         let relayer = self.relayer.insecure_clone();

@@ -12,6 +12,7 @@ mod intent_settle;
 mod intent_settle_accounts;
 mod intent_settle_precompile;
 mod intent_settle_token;
+mod model;
 mod nonce_close;
 mod vault_deposit;
 mod vault_withdraw;
