@@ -3,7 +3,7 @@
 
 use crate::client::*;
 use crate::env::*;
-use anchor_lang::{InstructionData, ToAccountMetas};
+
 use solana_instruction::{AccountMeta, Instruction};
 use solana_keypair::Keypair;
 use solana_pubkey::Pubkey;
@@ -13,10 +13,7 @@ use spl_token_2022_interface::{
     instruction as token_ix,
     state::{Account as TokenAccount, Mint},
 };
-use toss_intent_processor::{
-    intent::Intent,
-    state::{Delegate, NonceAuthority, Vault},
-};
+use toss_intent_processor::{intent::Intent, state::Delegate};
 
 /// SPL Token.
 pub const TOKEN: Pubkey = spl_token_2022_interface::inline_spl_token::ID;
@@ -72,68 +69,6 @@ impl MintExtension {
             }
         }
         .expect("extension instruction")
-    }
-}
-
-/// The accounts of a token intent, in program order (see `TOKEN_INTENT_ACCOUNTS`).
-pub fn token_intent_metas(
-    intent: &Intent,
-    token_program: &Pubkey,
-    source: &Pubkey,
-    destination: &Pubkey,
-    fee_destination: &Pubkey,
-) -> Vec<AccountMeta> {
-    vec![
-        AccountMeta::new_readonly(Vault::find_address(&intent.sender).0, false),
-        AccountMeta::new(intent.nonce_account, false),
-        AccountMeta::new_readonly(NonceAuthority::find_address(&intent.sender).0, false),
-        AccountMeta::new_readonly(Delegate::find_address(&intent.sender).0, false),
-        AccountMeta::new(*source, false),
-        AccountMeta::new(*destination, false),
-        AccountMeta::new(*fee_destination, false),
-        AccountMeta::new_readonly(intent.mint.expect("token intent"), false),
-        AccountMeta::new_readonly(*token_program, false),
-    ]
-}
-
-/// `intent_settle` with explicit per-intent account metas (SOL and token intents mixed).
-pub fn settle_ix_with(
-    relayer: &Pubkey,
-    fees: &[u64],
-    intent_metas: Vec<AccountMeta>,
-) -> Instruction {
-    let mut accounts = toss_intent_processor::accounts::IntentSettle {
-        relayer: *relayer,
-        config: toss_intent_processor::state::Config::ADDRESS,
-        instructions_sysvar: toss_intent_processor::constants::INSTRUCTIONS_SYSVAR_ID,
-        recent_blockhashes: toss_intent_processor::constants::RECENT_BLOCKHASHES_ID,
-        system_program: solana_sdk_ids::system_program::ID,
-    }
-    .to_account_metas(None);
-    accounts.extend(intent_metas);
-    Instruction {
-        program_id: toss_intent_processor::ID,
-        accounts,
-        data: toss_intent_processor::instruction::IntentSettle {
-            args: toss_intent_processor::instructions::IntentSettleArgs {
-                fees: fees.to_vec(),
-            },
-        }
-        .data(),
-    }
-}
-
-/// `vault_open` by `owner`.
-pub fn vault_open_ix(owner: &Pubkey) -> Instruction {
-    Instruction {
-        program_id: toss_intent_processor::ID,
-        accounts: toss_intent_processor::accounts::VaultOpen {
-            owner: *owner,
-            vault: Vault::find_address(owner).0,
-            system_program: solana_sdk_ids::system_program::ID,
-        }
-        .to_account_metas(None),
-        data: toss_intent_processor::instruction::VaultOpen {}.data(),
     }
 }
 

@@ -1,0 +1,23 @@
+//! TOSS client SDK: everything a wallet, a merchant app or the relayer needs off-chain, once.
+//!
+//! - [`keys`]: Solana keypair files (the `solana-keygen` JSON format).
+//! - [`amount`]: SOL / lamports / token amounts from user text, exactly.
+//! - [`signed`]: signed intents, strict Ed25519 verification, and their byte, base64 and
+//!   `toss:` URI forms.
+//! - [`payee`]: the merchant's offline check of a received intent.
+//! - [`precompile`] and [`instructions`]: the Ed25519 precompile instruction in the program's
+//!   canonical layout and every program instruction.
+//!
+//! The intent format itself lives in the program crate ([`toss_intent_processor::intent`]).
+
+pub mod amount;
+pub mod error;
+pub mod instructions;
+pub mod keys;
+pub mod payee;
+pub mod precompile;
+pub mod signed;
+
+pub use error::SdkError;
+pub use signed::SignedIntent;
+pub use toss_intent_processor::intent::Intent;
