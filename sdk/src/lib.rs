@@ -5,6 +5,9 @@
 //! - [`signed`]: signed intents, strict Ed25519 verification, and their byte, base64 and
 //!   `toss:` URI forms.
 //! - [`payee`]: the merchant's offline check of a received intent.
+//! - [`pool`]: a payer's nonce pool at addresses derived from the payer's key, and the online
+//!   setup instructions (deposit, token allowance, open and close nonces, withdraw).
+//! - [`pack`]: packing settle transactions by real serialized size.
 //! - [`precompile`] and [`instructions`]: the Ed25519 precompile instruction in the program's
 //!   canonical layout and every program instruction.
 //!
@@ -14,7 +17,9 @@ pub mod amount;
 pub mod error;
 pub mod instructions;
 pub mod keys;
+pub mod pack;
 pub mod payee;
+pub mod pool;
 pub mod precompile;
 pub mod signed;
 

@@ -14,5 +14,6 @@ mod intent_settle_precompile;
 mod intent_settle_token;
 mod model;
 mod nonce_close;
+mod sdk_pool_pack;
 mod vault_deposit;
 mod vault_withdraw;

@@ -1,0 +1,219 @@
+//! Packing settle transactions by real serialized size (legacy transactions).
+//!
+//! Bytes, not compute, bound a batch: each intent brings its signature, offsets entry and
+//! canonical bytes to the precompile instruction plus its accounts. The packer serializes every
+//! candidate transaction (with compute-budget instructions and a placeholder signature) and
+//! measures it against the 1232-byte packet limit; it never estimates. It is deterministic
+//! (first fit, in input order) and never puts two intents on one nonce account in one
+//! transaction (the second would only be rejected as stale).
+
+use crate::instructions::settle_ix_with;
+use crate::precompile::precompile_ix;
+use crate::{SdkError, SignedIntent};
+use solana_instruction::{AccountMeta, Instruction};
+use solana_pubkey::Pubkey;
+use solana_transaction::Transaction;
+
+/// Largest serialized transaction the network accepts.
+pub const PACKET_DATA_SIZE: usize = 1232;
+
+/// One intent ready to settle.
+#[derive(Clone, Debug)]
+pub struct PackItem {
+    /// Its bytes and signature.
+    pub signed: SignedIntent,
+    /// Its remaining accounts (SOL: 4, token: 9), in program order.
+    pub metas: Vec<AccountMeta>,
+    /// The relayer fee to ask (the intent's unit).
+    pub fee: u64,
+    /// Its nonce account (at most one intent per nonce per transaction).
+    pub nonce: Pubkey,
+}
+
+/// Compute-budget instructions added to every transaction (their bytes count too).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct ComputeBudget {
+    /// Units for the transaction's fixed work.
+    pub base_units: u32,
+    /// Units per intent.
+    pub units_per_intent: u32,
+    /// Priority fee, micro-lamports per unit (0: no price instruction).
+    pub micro_lamports_per_unit: u64,
+}
+
+impl Default for ComputeBudget {
+    /// Sized from the program's measured budgets (tests/tests/program/compute_units.rs): ~2.5k
+    /// fixed, ~4.3k per SOL intent, ~24k for an SPL Token intent; token-sized to be safe.
+    fn default() -> Self {
+        Self {
+            base_units: 5_000,
+            units_per_intent: 30_000,
+            micro_lamports_per_unit: 0,
+        }
+    }
+}
+
+/// One packed transaction.
+#[derive(Clone, Debug)]
+pub struct Packed {
+    /// Indexes of the items it settles, in input order.
+    pub items: Vec<usize>,
+    /// Its instructions: compute budget, precompile, settle.
+    pub instructions: Vec<Instruction>,
+    /// Its serialized size with one signature.
+    pub size: usize,
+}
+
+/// The instructions settling `items` with `budget`.
+pub fn settle_instructions(
+    relayer: &Pubkey,
+    items: &[&PackItem],
+    budget: &ComputeBudget,
+) -> Vec<Instruction> {
+    use solana_compute_budget_interface::ComputeBudgetInstruction as Cb;
+    let n = items.len() as u32;
+    let units = budget
+        .base_units
+        .saturating_add(budget.units_per_intent.saturating_mul(n));
+    let mut ixs = vec![Cb::set_compute_unit_limit(units)];
+    if budget.micro_lamports_per_unit > 0 {
+        ixs.push(Cb::set_compute_unit_price(budget.micro_lamports_per_unit));
+    }
+    let signed: Vec<SignedIntent> = items.iter().map(|i| i.signed.clone()).collect();
+    let fees: Vec<u64> = items.iter().map(|i| i.fee).collect();
+    let metas: Vec<AccountMeta> = items.iter().flat_map(|i| i.metas.clone()).collect();
+    ixs.push(precompile_ix(&signed));
+    ixs.push(settle_ix_with(relayer, &fees, metas));
+    ixs
+}
+
+/// Serialized size of a legacy transaction of `ixs` paid and signed by `payer` alone.
+pub fn legacy_size(payer: &Pubkey, ixs: &[Instruction]) -> usize {
+    let mut tx = Transaction::new_with_payer(ixs, Some(payer));
+    tx.signatures =
+        vec![Default::default(); usize::from(tx.message.header.num_required_signatures)];
+    bincode::serialized_size(&tx).map_or(usize::MAX, |n| n as usize)
+}
+
+/// Packs `items` into the fewest legacy transactions first fit finds, in input order.
+pub fn pack_legacy(
+    relayer: &Pubkey,
+    items: &[PackItem],
+    budget: &ComputeBudget,
+) -> Result<Vec<Packed>, SdkError> {
+    let mut batches: Vec<Packed> = Vec::new();
+    'items: for (index, item) in items.iter().enumerate() {
+        for batch in batches.iter_mut() {
+            if batch.items.iter().any(|&j| items[j].nonce == item.nonce) {
+                continue;
+            }
+            let mut members: Vec<&PackItem> = batch.items.iter().map(|&j| &items[j]).collect();
+            members.push(item);
+            let ixs = settle_instructions(relayer, &members, budget);
+            let size = legacy_size(relayer, &ixs);
+            if size <= PACKET_DATA_SIZE {
+                batch.items.push(index);
+                batch.instructions = ixs;
+                batch.size = size;
+                continue 'items;
+            }
+        }
+        let ixs = settle_instructions(relayer, &[item], budget);
+        let size = legacy_size(relayer, &ixs);
+        if size > PACKET_DATA_SIZE {
+            return Err(SdkError::Encoding(
+                "an intent does not fit a transaction alone",
+            ));
+        }
+        batches.push(Packed {
+            items: vec![index],
+            instructions: ixs,
+            size,
+        });
+    }
+    Ok(batches)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::instructions::{sol_intent_metas, token_intent_metas};
+    use proptest::prelude::*;
+    use solana_keypair::Keypair;
+    use solana_signer::Signer;
+    use toss_intent_processor::intent::Intent;
+
+    /// Items of `kinds` (false: SOL, true: token) on nonces `nonce_of[i]` of a few shared ones.
+    fn items(kinds: &[bool], nonce_of: &[u8]) -> Vec<PackItem> {
+        let nonces: Vec<Pubkey> = (0..8).map(|_| Pubkey::new_unique()).collect();
+        let mint = Pubkey::new_unique();
+        kinds
+            .iter()
+            .zip(nonce_of)
+            .map(|(&token, &n)| {
+                let kp = Keypair::new();
+                let nonce = nonces[usize::from(n) % nonces.len()];
+                let intent = Intent {
+                    sender: kp.pubkey(),
+                    recipient: Pubkey::new_unique(),
+                    mint: token.then_some(mint),
+                    amount: 5,
+                    nonce_account: nonce,
+                    nonce_value: [1; 32],
+                    expiry: 1_900_000_000,
+                    max_fee: 10,
+                    reference: None,
+                };
+                let metas = if token {
+                    let p = Pubkey::new_unique();
+                    token_intent_metas(&intent, &p, &p, &p, &p).unwrap()
+                } else {
+                    sol_intent_metas(&intent)
+                };
+                PackItem {
+                    signed: SignedIntent::sign(&kp, &intent).unwrap(),
+                    metas,
+                    fee: 1,
+                    nonce,
+                }
+            })
+            .collect()
+    }
+
+    proptest! {
+        #![proptest_config(ProptestConfig::with_cases(24))]
+        #[test]
+        fn packs_fit_cover_everything_once_and_never_share_a_nonce(
+            kinds in proptest::collection::vec(any::<bool>(), 1..12),
+            nonce_of in proptest::collection::vec(any::<u8>(), 12),
+        ) {
+            let relayer = Pubkey::new_unique();
+            let items = items(&kinds, &nonce_of[..kinds.len()]);
+            let budget = ComputeBudget { micro_lamports_per_unit: 1_000, ..Default::default() };
+            let packed = pack_legacy(&relayer, &items, &budget).unwrap();
+            let mut seen = vec![0u8; items.len()];
+            for p in &packed {
+                prop_assert!(p.size <= PACKET_DATA_SIZE);
+                prop_assert_eq!(p.size, legacy_size(&relayer, &p.instructions));
+                let nonces: std::collections::HashSet<_> = p.items.iter().map(|&i| items[i].nonce).collect();
+                prop_assert_eq!(nonces.len(), p.items.len());
+                for &i in &p.items { seen[i] += 1; }
+            }
+            prop_assert!(seen.iter().all(|&n| n == 1));
+            // Deterministic.
+            let again = pack_legacy(&relayer, &items, &budget).unwrap();
+            let a: Vec<_> = packed.iter().map(|p| p.items.clone()).collect();
+            let b: Vec<_> = again.iter().map(|p| p.items.clone()).collect();
+            prop_assert_eq!(a, b);
+        }
+    }
+
+    #[test]
+    fn two_sol_intents_per_legacy_transaction_with_a_compute_limit() {
+        let relayer = Pubkey::new_unique();
+        let items = items(&[false; 6], &[0, 1, 2, 3, 4, 5]);
+        let packed = pack_legacy(&relayer, &items, &ComputeBudget::default()).unwrap();
+        assert_eq!(packed.len(), 3);
+        assert!(packed.iter().all(|p| p.items.len() == 2));
+    }
+}
