@@ -20,7 +20,9 @@ pub mod keys;
 pub mod pack;
 pub mod payee;
 pub mod pool;
+pub mod pool_file;
 pub mod precompile;
+pub mod qr;
 pub mod signed;
 
 pub use error::SdkError;

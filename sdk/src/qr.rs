@@ -1,0 +1,72 @@
+//! QR codes for `toss:` URIs: terminal rendering and PNG files.
+
+use crate::SdkError;
+use qrcode::{Color, QrCode};
+
+fn code(text: &str) -> Result<QrCode, SdkError> {
+    QrCode::new(text.as_bytes()).map_err(|_| SdkError::Encoding("too long for one QR code"))
+}
+
+/// The QR code as text, two modules per character row (Unicode half blocks), with a quiet zone.
+pub fn to_terminal(text: &str) -> Result<String, SdkError> {
+    let code = code(text)?;
+    let width = code.width();
+    let dark = |x: isize, y: isize| {
+        x >= 0
+            && y >= 0
+            && (x as usize) < width
+            && (y as usize) < width
+            && code[(x as usize, y as usize)] == Color::Dark
+    };
+    let quiet = 2isize;
+    let mut out = String::new();
+    let mut y = -quiet;
+    while y < width as isize + quiet {
+        for x in -quiet..width as isize + quiet {
+            out.push(match (dark(x, y), dark(x, y + 1)) {
+                (true, true) => '█',
+                (true, false) => '▀',
+                (false, true) => '▄',
+                (false, false) => ' ',
+            });
+        }
+        out.push('\n');
+        y += 2;
+    }
+    Ok(out)
+}
+
+/// The QR code as a PNG (8-bit grayscale, `scale` pixels per module, 4-module quiet zone).
+pub fn to_png(text: &str, scale: u32) -> Result<Vec<u8>, SdkError> {
+    let code = code(text)?;
+    let modules = code.width() as u32 + 8;
+    let size = modules * scale;
+    let mut pixels = vec![255u8; (size * size) as usize];
+    for y in 0..size {
+        for x in 0..size {
+            let (mx, my) = ((x / scale) as i64 - 4, (y / scale) as i64 - 4);
+            let w = code.width() as i64;
+            if mx >= 0
+                && my >= 0
+                && mx < w
+                && my < w
+                && code[(mx as usize, my as usize)] == Color::Dark
+            {
+                pixels[(y * size + x) as usize] = 0;
+            }
+        }
+    }
+    let mut out = Vec::new();
+    {
+        let mut encoder = png::Encoder::new(&mut out, size, size);
+        encoder.set_color(png::ColorType::Grayscale);
+        encoder.set_depth(png::BitDepth::Eight);
+        let mut writer = encoder
+            .write_header()
+            .map_err(|_| SdkError::Encoding("PNG header"))?;
+        writer
+            .write_image_data(&pixels)
+            .map_err(|_| SdkError::Encoding("PNG data"))?;
+    }
+    Ok(out)
+}
