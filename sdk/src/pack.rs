@@ -1,4 +1,5 @@
-//! Packing settle transactions by real serialized size (legacy transactions).
+//! Packing settle transactions by real serialized size: legacy transactions, and v0
+//! transactions whose accounts come from address lookup tables.
 //!
 //! Bytes, not compute, bound a batch: each intent brings its signature, offsets entry and
 //! canonical bytes to the precompile instruction plus its accounts. The packer serializes every
@@ -10,9 +11,11 @@
 use crate::instructions::settle_ix_with;
 use crate::precompile::precompile_ix;
 use crate::{SdkError, SignedIntent};
+use solana_hash::Hash;
 use solana_instruction::{AccountMeta, Instruction};
+use solana_message::{v0, AddressLookupTableAccount, VersionedMessage};
 use solana_pubkey::Pubkey;
-use solana_transaction::Transaction;
+use solana_transaction::{versioned::VersionedTransaction, Transaction};
 
 /// Largest serialized transaction the network accepts.
 pub const PACKET_DATA_SIZE: usize = 1232;
@@ -95,36 +98,121 @@ pub fn legacy_size(payer: &Pubkey, ixs: &[Instruction]) -> usize {
     bincode::serialized_size(&tx).map_or(usize::MAX, |n| n as usize)
 }
 
+/// Serialized size of a v0 transaction of `ixs` paid and signed by `payer` alone, with its
+/// accounts looked up in `tables` where they can be (`usize::MAX` if it cannot compile).
+pub fn v0_size(payer: &Pubkey, ixs: &[Instruction], tables: &[AddressLookupTableAccount]) -> usize {
+    let Ok(message) = v0::Message::try_compile(payer, ixs, tables, Hash::default()) else {
+        return usize::MAX;
+    };
+    let signatures = usize::from(message.header.num_required_signatures);
+    let tx = VersionedTransaction {
+        signatures: vec![Default::default(); signatures],
+        message: VersionedMessage::V0(message),
+    };
+    bincode::serialized_size(&tx).map_or(usize::MAX, |n| n as usize)
+}
+
+/// Every account of `items` and of the settle instruction that a lookup table can hold (all
+/// but the signer and program ids), deduplicated, in first-seen order: what to put in the
+/// relayer's table (see [`create_lookup_table_ix`], [`extend_lookup_table_ix`]).
+pub fn lookup_table_addresses(relayer: &Pubkey, items: &[PackItem]) -> Vec<Pubkey> {
+    let refs: Vec<&PackItem> = items.iter().collect();
+    let ixs = settle_instructions(relayer, &refs, &ComputeBudget::default());
+    let mut seen = std::collections::HashSet::new();
+    let programs: std::collections::HashSet<Pubkey> = ixs.iter().map(|ix| ix.program_id).collect();
+    ixs.iter()
+        .flat_map(|ix| ix.accounts.iter())
+        .filter(|m| !m.is_signer && !programs.contains(&m.pubkey))
+        .map(|m| m.pubkey)
+        .filter(|k| seen.insert(*k))
+        .collect()
+}
+
+/// Creates a lookup table owned by `authority` (returns the instruction and the table address).
+pub fn create_lookup_table_ix(
+    authority: &Pubkey,
+    payer: &Pubkey,
+    recent_slot: u64,
+) -> (Instruction, Pubkey) {
+    solana_address_lookup_table_interface::instruction::create_lookup_table(
+        *authority,
+        *payer,
+        recent_slot,
+    )
+}
+
+/// Appends `addresses` to a lookup table (at most ~20 per transaction).
+pub fn extend_lookup_table_ix(
+    table: &Pubkey,
+    authority: &Pubkey,
+    payer: &Pubkey,
+    addresses: Vec<Pubkey>,
+) -> Instruction {
+    solana_address_lookup_table_interface::instruction::extend_lookup_table(
+        *table,
+        *authority,
+        Some(*payer),
+        addresses,
+    )
+}
+
 /// Packs `items` into the fewest legacy transactions first fit finds, in input order.
 pub fn pack_legacy(
     relayer: &Pubkey,
     items: &[PackItem],
     budget: &ComputeBudget,
 ) -> Result<Vec<Packed>, SdkError> {
+    pack_with(relayer, items, budget, |ixs| legacy_size(relayer, ixs))
+}
+
+/// Packs `items` into v0 transactions using `tables`, first fit in input order.
+pub fn pack_v0(
+    relayer: &Pubkey,
+    items: &[PackItem],
+    budget: &ComputeBudget,
+    tables: &[AddressLookupTableAccount],
+) -> Result<Vec<Packed>, SdkError> {
+    pack_with(relayer, items, budget, |ixs| v0_size(relayer, ixs, tables))
+}
+
+fn pack_with(
+    relayer: &Pubkey,
+    items: &[PackItem],
+    budget: &ComputeBudget,
+    size_of: impl Fn(&[Instruction]) -> usize,
+) -> Result<Vec<Packed>, SdkError> {
     let mut batches: Vec<Packed> = Vec::new();
+    // Batches an item still fitted into by size. A batch that refused an item for size is
+    // closed (intents are of similar size), which keeps packing linear in practice.
+    let mut open: Vec<usize> = Vec::new();
     'items: for (index, item) in items.iter().enumerate() {
-        for batch in batches.iter_mut() {
+        let mut position = 0;
+        while position < open.len() {
+            let batch = &mut batches[open[position]];
             if batch.items.iter().any(|&j| items[j].nonce == item.nonce) {
+                position += 1;
                 continue;
             }
             let mut members: Vec<&PackItem> = batch.items.iter().map(|&j| &items[j]).collect();
             members.push(item);
             let ixs = settle_instructions(relayer, &members, budget);
-            let size = legacy_size(relayer, &ixs);
+            let size = size_of(&ixs);
             if size <= PACKET_DATA_SIZE {
                 batch.items.push(index);
                 batch.instructions = ixs;
                 batch.size = size;
                 continue 'items;
             }
+            open.remove(position);
         }
         let ixs = settle_instructions(relayer, &[item], budget);
-        let size = legacy_size(relayer, &ixs);
+        let size = size_of(&ixs);
         if size > PACKET_DATA_SIZE {
             return Err(SdkError::Encoding(
                 "an intent does not fit a transaction alone",
             ));
         }
+        open.push(batches.len());
         batches.push(Packed {
             items: vec![index],
             instructions: ixs,
@@ -206,6 +294,21 @@ mod tests {
             let b: Vec<_> = again.iter().map(|p| p.items.clone()).collect();
             prop_assert_eq!(a, b);
         }
+    }
+
+    #[test]
+    fn v0_with_a_lookup_table_fits_three_sol_intents() {
+        let relayer = Pubkey::new_unique();
+        let items = items(&[false; 6], &[0, 1, 2, 3, 4, 5]);
+        let table = AddressLookupTableAccount {
+            key: Pubkey::new_unique(),
+            addresses: lookup_table_addresses(&relayer, &items),
+        };
+        let packed = pack_v0(&relayer, &items, &ComputeBudget::default(), &[table]).unwrap();
+        assert_eq!(packed.len(), 2);
+        assert!(packed
+            .iter()
+            .all(|p| p.items.len() == 3 && p.size <= PACKET_DATA_SIZE));
     }
 
     #[test]
