@@ -255,8 +255,15 @@ impl Env {
         }
     }
 
-    /// A blockhash no earlier transaction of this test used.
+    /// A blockhash registered after every earlier transaction of this test executed (so a
+    /// nonce those transactions advanced is never "set in the current blockhash" any more).
     pub async fn fresh_blockhash(&mut self) -> Hash {
+        self.ctx.last_blockhash = self
+            .ctx
+            .banks_client
+            .get_latest_blockhash()
+            .await
+            .expect("latest blockhash");
         let hash = self
             .ctx
             .get_new_latest_blockhash()
@@ -324,7 +331,11 @@ impl Env {
 
     /// A durable nonce account with any authority.
     pub async fn create_nonce_with_authority(&mut self, authority: &Pubkey) -> Pubkey {
-        let nonce = Keypair::new();
+        self.create_nonce_at(Keypair::new(), authority).await
+    }
+
+    /// A durable nonce account at `nonce`'s address (fixed keys make PDA costs repeatable).
+    pub async fn create_nonce_at(&mut self, nonce: Keypair, authority: &Pubkey) -> Pubkey {
         let rent = self.ctx.banks_client.get_rent().await.expect("rent");
         let lamports = rent.minimum_balance(toss_intent_processor::nonce::NONCE_ACCOUNT_LEN);
         let payer = self.ctx.payer.pubkey();

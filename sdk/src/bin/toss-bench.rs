@@ -14,7 +14,7 @@ use toss_sdk::pack::{
 use toss_sdk::{Intent, SignedIntent};
 
 /// `n` distinct-payer intents; every `token_every`-th is a token intent (0: none).
-fn items(n: usize, token_every: usize) -> Vec<PackItem> {
+fn items(n: usize, token_every: usize) -> Result<Vec<PackItem>, toss_sdk::SdkError> {
     let mint = Pubkey::new_unique();
     let token_program = Pubkey::new_unique();
     let fee_account = Pubkey::new_unique();
@@ -35,17 +35,16 @@ fn items(n: usize, token_every: usize) -> Vec<PackItem> {
             };
             let metas = if token {
                 let (s, d) = (Pubkey::new_unique(), Pubkey::new_unique());
-                token_intent_metas(&intent, &token_program, &s, &d, &fee_account)
-                    .expect("token intent")
+                token_intent_metas(&intent, &token_program, &s, &d, &fee_account)?
             } else {
                 sol_intent_metas(&intent)
             };
-            PackItem {
-                signed: SignedIntent::sign(&kp, &intent).expect("encodable"),
+            Ok(PackItem {
+                signed: SignedIntent::sign(&kp, &intent)?,
                 metas,
                 fee: 1_000,
                 nonce: intent.nonce_account,
-            }
+            })
         })
         .collect()
 }
@@ -64,8 +63,8 @@ fn main() {
     let relayer = Pubkey::new_unique();
     let budget = ComputeBudget::default();
     let result = (|| -> Result<serde_json::Value, toss_sdk::SdkError> {
-        let sol = items(60, 0);
-        let mixed = items(60, 2);
+        let sol = items(60, 0)?;
+        let mixed = items(60, 2)?;
         // Lookup tables hold at most 256 addresses each.
         let tables = |it: &[PackItem]| -> Vec<AddressLookupTableAccount> {
             lookup_table_addresses(&relayer, it)
@@ -90,7 +89,7 @@ fn main() {
             &relayer,
             &settle_instructions(&relayer, &[&sol[0], &sol[1]], &budget),
         );
-        let many = items(10_000, 0);
+        let many = items(10_000, 0)?;
         let start = Instant::now();
         let packed = pack_legacy(&relayer, &many, &budget)?;
         let pack_ms = start.elapsed().as_secs_f64() * 1e3;

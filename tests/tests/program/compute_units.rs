@@ -96,14 +96,20 @@ async fn instruction_budgets() {
     let used = cu(&mut env, vault_withdraw_execute_ix(&owner.pubkey()), &owner).await;
     budget("vault_withdraw_execute", used, 5_810); // last measured 5,280
 
-    let nonce = env.create_nonce(&owner.pubkey()).await;
+    let authority = toss_intent_processor::state::NonceAuthority::find_address(&owner.pubkey()).0;
+    let nonce = env
+        .create_nonce_at(
+            solana_keypair::Keypair::new_from_array([10; 32]),
+            &authority,
+        )
+        .await;
     let used = cu(
         &mut env,
         nonce_close_request_ix(&owner.pubkey(), &nonce),
         &owner,
     )
     .await;
-    budget("nonce_close_request", used, 9_600); // last measured 8,717
+    budget("nonce_close_request", used, 7_950); // last measured 7,217
     let later = env.now().await + WITHDRAWAL_DELAY_SECS;
     env.set_now(later).await;
     let used = cu(

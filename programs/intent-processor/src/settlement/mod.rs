@@ -73,6 +73,24 @@ pub fn bind_nonce(
     Ok(())
 }
 
+/// The checks every intent kind shares (window, nonce), then amount + fee.
+pub fn check_intent(
+    nonce_info: &AccountInfo,
+    header: &VaultHeader,
+    intent: &Intent,
+    fee: u64,
+    cx: &SettleContext,
+) -> core::result::Result<u64, RejectReason> {
+    check_window(intent, cx.config, cx.now)?;
+    check_nonce(
+        nonce_info,
+        &header.nonce_authority,
+        intent,
+        cx.next_durable_nonce.as_ref(),
+    )?;
+    intent.amount.checked_add(fee).ok_or(RejectReason::Overflow)
+}
+
 /// Expiry (inclusive) and the configured lifetime bound.
 pub fn check_window(
     intent: &Intent,

@@ -77,17 +77,7 @@ impl<'a, 'info> SolIntentAccounts<'a, 'info> {
     ) -> core::result::Result<SolTransfer, RejectReason> {
         let rent = &cx.rent;
         debug_assert!(intent.mint.is_none());
-        super::check_window(intent, cx.config, cx.now)?;
-        super::check_nonce(
-            self.nonce,
-            &self.header.nonce_authority,
-            intent,
-            cx.next_durable_nonce.as_ref(),
-        )?;
-        let total = intent
-            .amount
-            .checked_add(fee)
-            .ok_or(RejectReason::Overflow)?;
+        let total = super::check_intent(self.nonce, &self.header, intent, fee, cx)?;
         if total > Vault::spendable(self.vault, rent) {
             return Err(RejectReason::InsufficientFunds);
         }

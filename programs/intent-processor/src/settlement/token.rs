@@ -5,7 +5,7 @@
 //! Token-2022 mints are accepted only with extensions that keep the offline guarantees
 //! ([`SUPPORTED_MINT_EXTENSIONS`]); token accounts only with [`SUPPORTED_ACCOUNT_EXTENSIONS`].
 
-use super::{bind_nonce, check_nonce, check_window, read_vault, writable, Bound, SettleContext};
+use super::{bind_nonce, check_intent, read_vault, writable, Bound, SettleContext};
 use crate::constants::{DELEGATE_SEED, TOKEN_INTENT_ACCOUNTS};
 use crate::error::TossError;
 use crate::events::RejectReason;
@@ -227,17 +227,7 @@ impl<'a, 'info> TokenIntentAccounts<'a, 'info> {
         fee: u64,
         cx: &SettleContext,
     ) -> core::result::Result<u64, RejectReason> {
-        check_window(intent, cx.config, cx.now)?;
-        check_nonce(
-            self.nonce,
-            &self.header.nonce_authority,
-            intent,
-            cx.next_durable_nonce.as_ref(),
-        )?;
-        let total = intent
-            .amount
-            .checked_add(fee)
-            .ok_or(RejectReason::Overflow)?;
+        let total = check_intent(self.nonce, &self.header, intent, fee, cx)?;
         let [source, destination, fee_account] = self.views;
         if source.frozen || destination.frozen || (fee > 0 && fee_account.frozen) {
             return Err(RejectReason::AccountFrozen);
