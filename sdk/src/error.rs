@@ -20,6 +20,18 @@ pub enum SdkError {
     /// The signature does not verify under the precompile's (strict) rules.
     #[error("signature does not verify for the intent's sender")]
     BadSignature,
+    /// A cluster call failed.
+    #[error("{0}")]
+    Cluster(#[from] crate::cluster::ClusterError),
+    /// A transaction landed but failed.
+    #[error("transaction {signature} failed: {reason}")]
+    TxFailed { signature: String, reason: String },
+    /// A transaction did not land before its blockhash expired or the timeout passed.
+    #[error("transaction {0} did not confirm in time")]
+    NotConfirmed(String),
+    /// An account is missing or not what was expected.
+    #[error("{0}")]
+    Account(String),
 }
 
 impl From<toss_intent_processor::error::TossError> for SdkError {

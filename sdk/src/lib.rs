@@ -7,6 +7,9 @@
 //! - [`payee`]: the merchant's offline check of a received intent.
 //! - [`pool`]: a payer's nonce pool at addresses derived from the payer's key, and the online
 //!   setup instructions (deposit, token allowance, open and close nonces, withdraw).
+//! - [`cluster`]: the `Cluster` trait over JSON-RPC or the in-process bank.
+//! - [`events`]: settle outcomes from transaction logs.
+//! - [`wallet`]: online payer operations (deposit, pool, allowance, close, withdraw).
 //! - [`pack`]: packing settle transactions by real serialized size.
 //! - [`precompile`] and [`instructions`]: the Ed25519 precompile instruction in the program's
 //!   canonical layout and every program instruction.
@@ -14,7 +17,9 @@
 //! The intent format itself lives in the program crate ([`toss_intent_processor::intent`]).
 
 pub mod amount;
+pub mod cluster;
 pub mod error;
+pub mod events;
 pub mod instructions;
 pub mod keys;
 pub mod pack;
@@ -24,6 +29,7 @@ pub mod pool_file;
 pub mod precompile;
 pub mod qr;
 pub mod signed;
+pub mod wallet;
 
 pub use error::SdkError;
 pub use signed::SignedIntent;

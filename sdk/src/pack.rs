@@ -156,6 +156,19 @@ pub fn extend_lookup_table_ix(
     )
 }
 
+/// A lookup table as transactions use it, from its on-chain account data.
+pub fn lookup_table_account(
+    key: Pubkey,
+    data: &[u8],
+) -> Result<AddressLookupTableAccount, SdkError> {
+    let table = solana_address_lookup_table_interface::state::AddressLookupTable::deserialize(data)
+        .map_err(|_| SdkError::Account(format!("{key} is not an address lookup table")))?;
+    Ok(AddressLookupTableAccount {
+        key,
+        addresses: table.addresses.to_vec(),
+    })
+}
+
 /// Packs `items` into the fewest legacy transactions first fit finds, in input order.
 pub fn pack_legacy(
     relayer: &Pubkey,

@@ -2,26 +2,22 @@
 //! `.so`, with the config initialized, funded users, vaults and durable nonces.
 
 use crate::client::*;
-use anchor_lang::prelude::AccountInfo;
 use solana_account::Account;
 use solana_clock::Clock;
 use solana_hash::Hash;
 use solana_instruction::{error::InstructionError, Instruction};
 use solana_keypair::Keypair;
-use solana_program_test::{processor, ProgramTest, ProgramTestContext};
+use solana_program_test::{ProgramTest, ProgramTestContext};
 use solana_pubkey::Pubkey;
 use solana_signer::Signer;
 use solana_transaction::Transaction;
 use solana_transaction_error::TransactionError;
 use std::path::PathBuf;
 use toss_intent_processor::{
-    constants::RECENT_BLOCKHASHES_ID,
-    error::TossError,
-    instructions::{ConfigInitializeArgs, PROGRAM_DATA_ADDRESS},
-    intent::Intent,
-    nonce::read_nonce,
-    state::NonceAuthority,
+    constants::RECENT_BLOCKHASHES_ID, error::TossError, instructions::ConfigInitializeArgs,
+    intent::Intent, nonce::read_nonce, state::NonceAuthority,
 };
+use toss_sdk::cluster::{add_program, LocalProgram};
 
 /// How the program runs.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -41,25 +37,6 @@ pub const WITHDRAWAL_DELAY_SECS: i64 = 7_200;
 
 /// One lamport-per-SOL.
 pub const SOL: u64 = 1_000_000_000;
-
-/// Anchor's generated `entry` wants one lifetime for the account slice and its `AccountInfo`s;
-/// program-test passes two. Narrowing the inner lifetime to the outer one for the duration of
-/// the call is sound: the runtime keeps both alive longer than this call.
-fn process_native<'a, 'b>(
-    program_id: &'a Pubkey,
-    accounts: &'a [AccountInfo<'b>],
-    data: &[u8],
-) -> anchor_lang::solana_program::entrypoint::ProgramResult {
-    // SAFETY: see above; `AccountInfo<'b>` is layout-identical to `AccountInfo<'a>`, and the
-    // instruction data outlives this call.
-    let (accounts, data) = unsafe {
-        (
-            std::mem::transmute::<&'a [AccountInfo<'b>], &'a [AccountInfo<'a>]>(accounts),
-            std::mem::transmute::<&[u8], &'a [u8]>(data),
-        )
-    };
-    toss_intent_processor::entry(program_id, accounts, data)
-}
 
 /// Where the deployable program is: `$BPF_OUT_DIR` (or `$SBF_OUT_DIR`), else the workspace's
 /// `target/deploy`, as `anchor build` and `shared/tools/sbf/build.sh` write it.
@@ -153,50 +130,20 @@ impl Env {
         let admin = Keypair::new();
         let relayer = Keypair::new();
         let mut pt = ProgramTest::default();
-        pt.prefer_bpf(mode == Mode::Bpf);
-        match mode {
-            Mode::Native => pt.add_program(
-                "toss_intent_processor",
-                toss_intent_processor::ID,
-                processor!(process_native),
-            ),
+        let program = match mode {
+            Mode::Native => LocalProgram::Native,
             Mode::Bpf => {
                 let path = program_so_path();
-                let elf = std::fs::read(&path).unwrap_or_else(|e| {
-                    panic!(
-                        "BPF mode needs the deployable program at {} ({e}); build it with \
-                         ../shared/tools/sbf/build.sh toss-intent-processor or anchor build",
-                        path.display()
-                    )
-                });
-                pt.add_account(
-                    toss_intent_processor::ID,
-                    Account {
-                        lamports: 1_000_000_000,
-                        data: elf,
-                        owner: solana_sdk_ids::bpf_loader::ID,
-                        executable: true,
-                        rent_epoch: 0,
-                    },
+                assert!(
+                    path.exists(),
+                    "BPF mode needs the deployable program at {}; build it with \
+                     ../shared/tools/sbf/build.sh toss-intent-processor or anchor build",
+                    path.display()
                 );
+                LocalProgram::Bpf(path)
             }
-        }
-        // The upgradeable loader's ProgramData for this program id, naming our upgrade
-        // authority: what `anchor deploy` leaves on a real cluster.
-        let mut program_data = vec![3, 0, 0, 0];
-        program_data.extend_from_slice(&0u64.to_le_bytes());
-        program_data.push(1);
-        program_data.extend_from_slice(upgrade_authority.pubkey().as_ref());
-        pt.add_account(
-            PROGRAM_DATA_ADDRESS,
-            Account {
-                lamports: 1_000_000_000,
-                data: program_data,
-                owner: solana_sdk_ids::bpf_loader_upgradeable::ID,
-                executable: false,
-                rent_epoch: 0,
-            },
-        );
+        };
+        add_program(&mut pt, &program, &upgrade_authority.pubkey()).expect("program");
         for key in [upgrade_authority.pubkey(), admin.pubkey(), relayer.pubkey()] {
             pt.add_account(key, system_account(100 * SOL));
         }

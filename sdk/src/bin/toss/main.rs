@@ -1,6 +1,9 @@
 //! `toss`: the payer's and payee's command line. Offline commands: `keygen`, `intent create`
-//! (from the cached pool file), `intent show`, `intent verify`, `intent qr`.
+//! (from the cached pool file), `intent show`, `intent verify`, `intent qr`. Online: `setup`,
+//! `nonce list|close`, `withdraw request|execute` (JSON-RPC, `-u`), `submit`, `status` (relayer).
 //! Errors: one line on stderr, exit code 1 (2 for usage errors, from clap).
+
+mod online;
 
 use clap::{Args, Parser, Subcommand, ValueEnum};
 use solana_keypair::Keypair;
@@ -23,12 +26,21 @@ struct Cli {
     /// Output format.
     #[arg(long, global = true, value_enum, default_value_t = Output::Text)]
     output: Output,
+    /// JSON-RPC URL or moniker: devnet, testnet, mainnet-beta, localhost.
+    #[arg(
+        short = 'u',
+        long,
+        global = true,
+        env = "SOLANA_RPC_URL",
+        default_value = "localhost"
+    )]
+    url: String,
     #[command(subcommand)]
     command: Command,
 }
 
 #[derive(Clone, Copy, ValueEnum, PartialEq, Eq)]
-enum Output {
+pub(crate) enum Output {
     Text,
     Json,
 }
@@ -44,6 +56,38 @@ enum Command {
     /// Intents: create (offline), show, verify, qr.
     #[command(subcommand)]
     Intent(IntentCommand),
+    /// Online once before going offline: deposit, open nonces, grant a token allowance.
+    Setup(online::SetupArgs),
+    /// The nonce pool: list (and cache for offline use), close.
+    #[command(subcommand)]
+    Nonce(online::NonceCommand),
+    /// Vault withdrawals (two steps, with the config's delay between them).
+    #[command(subcommand)]
+    Withdraw(online::WithdrawCommand),
+    /// Hands a signed intent to a relayer.
+    Submit {
+        /// The intent (base64, toss: URI, or - for stdin).
+        intent: String,
+        /// Relayer base URL.
+        #[arg(
+            long,
+            env = "TOSS_RELAYER_URL",
+            default_value = "http://127.0.0.1:8080"
+        )]
+        relayer: String,
+    },
+    /// Asks a relayer for an intent's status.
+    Status {
+        /// Intent id (64 hex characters).
+        id: String,
+        /// Relayer base URL.
+        #[arg(
+            long,
+            env = "TOSS_RELAYER_URL",
+            default_value = "http://127.0.0.1:8080"
+        )]
+        relayer: String,
+    },
 }
 
 #[derive(Subcommand)]
@@ -123,16 +167,16 @@ fn now_unix() -> i64 {
         .unwrap_or(0)
 }
 
-fn keypair_path(cli_path: &Option<PathBuf>) -> PathBuf {
+pub(crate) fn keypair_path(cli_path: &Option<PathBuf>) -> PathBuf {
     cli_path.clone().unwrap_or_else(keys::default_keypair_path)
 }
 
-fn pubkey(text: &str, what: &str) -> Result<Pubkey, String> {
+pub(crate) fn pubkey(text: &str, what: &str) -> Result<Pubkey, String> {
     Pubkey::from_str(text.trim())
         .map_err(|_| format!("{what} is not a base58 public key: {text:?}"))
 }
 
-fn read_intent(arg: &str) -> Result<SignedIntent, String> {
+pub(crate) fn read_intent(arg: &str) -> Result<SignedIntent, String> {
     let text = if arg == "-" {
         let mut s = String::new();
         std::io::Read::read_to_string(&mut std::io::stdin(), &mut s).map_err(|e| e.to_string())?;
@@ -190,7 +234,21 @@ fn describe(signed: &SignedIntent, intent: &Intent, output: Output) -> String {
 }
 
 fn run(cli: Cli) -> Result<String, String> {
+    let online = online::Online {
+        url: &cli.url,
+        keypair: &cli.keypair,
+        output: cli.output,
+    };
     match cli.command {
+        Command::Setup(args) => online.setup(args),
+        Command::Nonce(command) => online.nonce(command),
+        Command::Withdraw(command) => online.withdraw(command),
+        Command::Submit { intent, relayer } => {
+            online::relayer_call(&relayer, Some(&intent), None, cli.output)
+        }
+        Command::Status { id, relayer } => {
+            online::relayer_call(&relayer, None, Some(&id), cli.output)
+        }
         Command::Keygen { outfile } => {
             let path = outfile.unwrap_or_else(|| keypair_path(&cli.keypair));
             let keypair = Keypair::new();

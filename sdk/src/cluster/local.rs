@@ -1,0 +1,332 @@
+//! [`Cluster`] over `solana-program-test`'s in-process bank running the real program, natively
+//! or as the deployable `.so`. Used by tests, `toss-relayer demo` and `toss-relayer run --local`.
+//!
+//! Differences from a validator, on purpose and documented: a transaction is executed when it
+//! is sent (so its status is known at once and always `confirmed`); the bank registers a new
+//! blockhash every 6.4 ms, so a blockhash stays valid for about one second (≈150 hashes) and
+//! expiry shows up as `BlockhashNotFound` at send time; the Clock sysvar is moved to wall-clock
+//! time in the background (program-test never advances it by itself).
+
+use super::{Cluster, ClusterError, ClusterResult, TxStatus};
+use anchor_lang::prelude::AccountInfo;
+use async_trait::async_trait;
+use solana_account::Account;
+use solana_hash::Hash;
+use solana_keypair::Keypair;
+use solana_program_test::{processor, ProgramTest, ProgramTestContext};
+use solana_pubkey::Pubkey;
+use solana_signature::Signature;
+use solana_signer::Signer;
+use solana_transaction::versioned::VersionedTransaction;
+use std::collections::HashMap;
+use std::path::PathBuf;
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+use toss_intent_processor::instructions::PROGRAM_DATA_ADDRESS;
+
+/// How the in-process cluster runs the program.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum LocalProgram {
+    /// Compiled into this binary (fast; compute units are not meaningful).
+    Native,
+    /// The deployable `.so` at this path, in the SBF VM.
+    Bpf(PathBuf),
+}
+
+/// Anchor's generated `entry` wants one lifetime for the account slice and its `AccountInfo`s;
+/// program-test passes two. Narrowing the inner lifetime to the outer one for the duration of
+/// the call is sound: the runtime keeps both alive longer than this call.
+pub fn process_native<'a, 'b>(
+    program_id: &'a Pubkey,
+    accounts: &'a [AccountInfo<'b>],
+    data: &[u8],
+) -> anchor_lang::solana_program::entrypoint::ProgramResult {
+    // SAFETY: see above; `AccountInfo<'b>` is layout-identical to `AccountInfo<'a>`, and the
+    // instruction data outlives this call.
+    let (accounts, data) = unsafe {
+        (
+            std::mem::transmute::<&'a [AccountInfo<'b>], &'a [AccountInfo<'a>]>(accounts),
+            std::mem::transmute::<&[u8], &'a [u8]>(data),
+        )
+    };
+    toss_intent_processor::entry(program_id, accounts, data)
+}
+
+/// Adds the program and a ProgramData account naming `upgrade_authority` (what `anchor deploy`
+/// leaves on a real cluster, so `config_initialize` runs its real authority check).
+pub fn add_program(
+    pt: &mut ProgramTest,
+    program: &LocalProgram,
+    upgrade_authority: &Pubkey,
+) -> Result<(), ClusterError> {
+    match program {
+        LocalProgram::Native => {
+            pt.prefer_bpf(false);
+            pt.add_program(
+                "toss_intent_processor",
+                toss_intent_processor::ID,
+                processor!(process_native),
+            );
+        }
+        LocalProgram::Bpf(path) => {
+            pt.prefer_bpf(true);
+            let elf = std::fs::read(path).map_err(|e| {
+                ClusterError::Other(format!("program .so at {}: {e}", path.display()))
+            })?;
+            pt.add_account(
+                toss_intent_processor::ID,
+                Account {
+                    lamports: 1_000_000_000,
+                    data: elf,
+                    owner: solana_sdk_ids::bpf_loader::ID,
+                    executable: true,
+                    rent_epoch: 0,
+                },
+            );
+        }
+    }
+    let mut program_data = vec![3, 0, 0, 0];
+    program_data.extend_from_slice(&0u64.to_le_bytes());
+    program_data.push(1);
+    program_data.extend_from_slice(upgrade_authority.as_ref());
+    pt.add_account(
+        PROGRAM_DATA_ADDRESS,
+        Account {
+            lamports: 1_000_000_000,
+            data: program_data,
+            owner: solana_sdk_ids::bpf_loader_upgradeable::ID,
+            executable: false,
+            rent_epoch: 0,
+        },
+    );
+    Ok(())
+}
+
+/// What the local cluster remembers of a sent transaction.
+#[derive(Clone, Debug)]
+struct Landed {
+    status: TxStatus,
+    logs: Vec<String>,
+}
+
+/// The in-process cluster. Cheap to share behind an `Arc`.
+pub struct LocalCluster {
+    ctx: Arc<tokio::sync::Mutex<ProgramTestContext>>,
+    banks: solana_banks_client::BanksClient,
+    landed: Mutex<HashMap<Signature, Landed>>,
+    faucet: Keypair,
+    upgrade_authority: Keypair,
+    clock_task: tokio::task::JoinHandle<()>,
+}
+
+impl Drop for LocalCluster {
+    fn drop(&mut self) {
+        self.clock_task.abort();
+    }
+}
+
+impl LocalCluster {
+    /// Starts a bank with the program (and SPL Token, Token-2022, the lookup-table program),
+    /// a ProgramData naming a fresh upgrade authority, and a funded faucet. Must run inside a
+    /// tokio runtime.
+    pub async fn start(program: LocalProgram) -> Result<Self, ClusterError> {
+        let upgrade_authority = Keypair::new();
+        let mut pt = ProgramTest::default();
+        add_program(&mut pt, &program, &upgrade_authority.pubkey())?;
+        pt.add_account(
+            upgrade_authority.pubkey(),
+            Account {
+                lamports: 100_000_000_000,
+                data: vec![],
+                owner: solana_sdk_ids::system_program::ID,
+                executable: false,
+                rent_epoch: 0,
+            },
+        );
+        let ctx = pt.start_with_context().await;
+        let banks = ctx.banks_client.clone();
+        let faucet = ctx.payer.insecure_clone();
+        let ctx = Arc::new(tokio::sync::Mutex::new(ctx));
+        let clock_task = tokio::spawn(sync_clock(ctx.clone()));
+        let cluster = Self {
+            ctx,
+            banks,
+            landed: Mutex::new(HashMap::new()),
+            faucet,
+            upgrade_authority,
+            clock_task,
+        };
+        cluster.tick_clock().await;
+        Ok(cluster)
+    }
+
+    /// The genesis account holding (almost) all lamports: fund test actors from it.
+    pub fn faucet(&self) -> &Keypair {
+        &self.faucet
+    }
+
+    /// The program's upgrade authority (the only key `config_initialize` accepts).
+    pub fn upgrade_authority(&self) -> &Keypair {
+        &self.upgrade_authority
+    }
+
+    /// Moves the Clock to wall-clock time now (the background task does so twice a second).
+    pub async fn tick_clock(&self) {
+        set_clock_to_wall_time(&*self.ctx.lock().await).await;
+    }
+
+    /// Moves the Clock's unix timestamp forward by `secs` (expiry tests).
+    pub async fn advance_clock(&self, secs: i64) -> ClusterResult<()> {
+        let ctx = self.ctx.lock().await;
+        let mut clock = self.clock().await?;
+        clock.unix_timestamp = clock.unix_timestamp.saturating_add(secs);
+        ctx.set_sysvar(&clock);
+        Ok(())
+    }
+
+    /// Warps the bank to a later slot (address lookup tables extended in this slot become
+    /// usable in the next).
+    pub async fn next_slot(&self) -> ClusterResult<()> {
+        let mut ctx = self.ctx.lock().await;
+        let slot = self.clock().await?.slot;
+        ctx.warp_to_slot(slot + 2)
+            .map_err(|e| ClusterError::Other(format!("warp: {e:?}")))?;
+        set_clock_to_wall_time(&ctx).await;
+        Ok(())
+    }
+
+    /// The bank's current slot.
+    pub async fn slot(&self) -> ClusterResult<u64> {
+        Ok(self.clock().await?.slot)
+    }
+
+    async fn clock(&self) -> ClusterResult<solana_clock::Clock> {
+        self.banks
+            .get_sysvar::<solana_clock::Clock>()
+            .await
+            .map_err(|e| ClusterError::Transport(e.to_string()))
+    }
+}
+
+/// Sets the Clock to wall time unless it is already ahead (tests may move it forward).
+async fn set_clock_to_wall_time(ctx: &ProgramTestContext) {
+    let Ok(mut clock) = ctx.banks_client.get_sysvar::<solana_clock::Clock>().await else {
+        return;
+    };
+    let now = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map(|d| d.as_secs() as i64)
+        .unwrap_or(0);
+    if now > clock.unix_timestamp {
+        clock.unix_timestamp = now;
+        ctx.set_sysvar(&clock);
+    }
+}
+
+async fn sync_clock(ctx: Arc<tokio::sync::Mutex<ProgramTestContext>>) {
+    loop {
+        tokio::time::sleep(Duration::from_millis(500)).await;
+        set_clock_to_wall_time(&*ctx.lock().await).await;
+    }
+}
+
+fn transport(e: impl std::fmt::Display) -> ClusterError {
+    ClusterError::Transport(e.to_string())
+}
+
+#[async_trait]
+impl Cluster for LocalCluster {
+    async fn latest_blockhash(&self) -> ClusterResult<(Hash, u64)> {
+        self.banks
+            .get_latest_blockhash_with_commitment(Default::default())
+            .await
+            .map_err(transport)?
+            .ok_or_else(|| ClusterError::Other("no blockhash".into()))
+    }
+
+    async fn block_height(&self) -> ClusterResult<u64> {
+        self.banks.get_root_block_height().await.map_err(transport)
+    }
+
+    async fn send(&self, tx: &VersionedTransaction) -> ClusterResult<Signature> {
+        let signature = tx.signatures.first().copied().ok_or(ClusterError::Refused(
+            solana_transaction_error::TransactionError::MissingSignatureForFee,
+        ))?;
+        if self
+            .landed
+            .lock()
+            .map_err(|_| ClusterError::Other("poisoned".into()))?
+            .contains_key(&signature)
+        {
+            // As a validator does: the same transaction twice is one transaction.
+            return Ok(signature);
+        }
+        let out = self
+            .banks
+            .process_transaction_with_metadata(tx.clone())
+            .await
+            .map_err(transport)?;
+        let Some(meta) = out.metadata else {
+            return Err(match out.result {
+                Err(e) => ClusterError::Refused(e),
+                Ok(()) => ClusterError::Other("no metadata".into()),
+            });
+        };
+        let slot = self.clock().await?.slot;
+        self.landed
+            .lock()
+            .map_err(|_| ClusterError::Other("poisoned".into()))?
+            .insert(
+                signature,
+                Landed {
+                    status: TxStatus {
+                        slot,
+                        err: out.result.err(),
+                        confirmed: true,
+                    },
+                    logs: meta.log_messages,
+                },
+            );
+        Ok(signature)
+    }
+
+    async fn statuses(&self, signatures: &[Signature]) -> ClusterResult<Vec<Option<TxStatus>>> {
+        let landed = self
+            .landed
+            .lock()
+            .map_err(|_| ClusterError::Other("poisoned".into()))?;
+        Ok(signatures
+            .iter()
+            .map(|s| landed.get(s).map(|l| l.status.clone()))
+            .collect())
+    }
+
+    async fn logs(&self, signature: &Signature) -> ClusterResult<Option<Vec<String>>> {
+        let landed = self
+            .landed
+            .lock()
+            .map_err(|_| ClusterError::Other("poisoned".into()))?;
+        Ok(landed.get(signature).map(|l| l.logs.clone()))
+    }
+
+    async fn accounts(&self, keys: &[Pubkey]) -> ClusterResult<Vec<Option<Account>>> {
+        let mut out = Vec::with_capacity(keys.len());
+        for key in keys {
+            out.push(self.banks.get_account(*key).await.map_err(transport)?);
+        }
+        Ok(out)
+    }
+
+    async fn minimum_rent(&self, len: usize) -> ClusterResult<u64> {
+        Ok(self
+            .banks
+            .get_rent()
+            .await
+            .map_err(transport)?
+            .minimum_balance(len))
+    }
+
+    async fn unix_time(&self) -> ClusterResult<i64> {
+        Ok(self.clock().await?.unix_timestamp)
+    }
+}
