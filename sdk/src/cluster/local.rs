@@ -117,7 +117,13 @@ pub struct LocalCluster {
     faucet: Keypair,
     upgrade_authority: Keypair,
     clock_task: tokio::task::JoinHandle<()>,
+    started: std::time::Instant,
 }
+
+/// How often program-test's bank registers a new blockhash (100 µs ticks × 64 per slot).
+const BLOCKHASH_INTERVAL_US: u128 = 6_400;
+/// Blockhashes a transaction's blockhash stays valid for (`MAX_PROCESSING_AGE`, with margin).
+const BLOCKHASH_VALID_FOR: u64 = 140;
 
 impl Drop for LocalCluster {
     fn drop(&mut self) {
@@ -155,6 +161,7 @@ impl LocalCluster {
             faucet,
             upgrade_authority,
             clock_task,
+            started: std::time::Instant::now(),
         };
         cluster.tick_clock().await;
         Ok(cluster)
@@ -236,16 +243,30 @@ fn transport(e: impl std::fmt::Display) -> ClusterError {
 
 #[async_trait]
 impl Cluster for LocalCluster {
+    /// The bank's newest blockhash. Its validity is counted in blockhashes the bank registers
+    /// (one per 6.4 ms of wall time in program-test), as [`Cluster::block_height`] counts.
     async fn latest_blockhash(&self) -> ClusterResult<(Hash, u64)> {
-        self.banks
+        let height = self.block_height().await?;
+        let (hash, _) = self
+            .banks
             .get_latest_blockhash_with_commitment(Default::default())
             .await
             .map_err(transport)?
-            .ok_or_else(|| ClusterError::Other("no blockhash".into()))
+            .ok_or_else(|| ClusterError::Other("no blockhash".into()))?;
+        Ok((hash, height + BLOCKHASH_VALID_FOR))
     }
 
+    /// A height that advances with each blockhash program-test registers (its root block
+    /// height alone stands still between warps), so a blockhash's last valid height passes
+    /// when the bank would refuse it, about one second later, as on a real cluster.
     async fn block_height(&self) -> ClusterResult<u64> {
-        self.banks.get_root_block_height().await.map_err(transport)
+        let root = self
+            .banks
+            .get_root_block_height()
+            .await
+            .map_err(transport)?;
+        let registered = self.started.elapsed().as_micros() / BLOCKHASH_INTERVAL_US;
+        Ok(root + u64::try_from(registered).unwrap_or(u64::MAX / 2))
     }
 
     async fn send(&self, tx: &VersionedTransaction) -> ClusterResult<Signature> {

@@ -1,0 +1,101 @@
+//! Health, metrics and the admin pause switch.
+
+use super::{ApiError, AppState};
+use axum::extract::State;
+use axum::http::{HeaderMap, StatusCode};
+use axum::response::IntoResponse;
+use axum::Json;
+use serde_json::json;
+
+/// `GET /healthz`: 200 with the pipeline's state, 503 when the store does not answer.
+pub async fn healthz(State(state): State<AppState>) -> Result<impl IntoResponse, ApiError> {
+    let ctx = &state.ctx;
+    let counts = ctx.store.counts().await.map_err(ApiError::internal)?;
+    let counts: serde_json::Map<String, serde_json::Value> = counts
+        .into_iter()
+        .map(|(s, n)| (s.as_str().to_owned(), json!(n)))
+        .collect();
+    Ok(Json(json!({
+        "status": "ok",
+        "paused": ctx.is_paused(),
+        "breaker": format!("{:?}", ctx.breaker.state()).to_lowercase(),
+        "accepting": ctx.accepting.load(std::sync::atomic::Ordering::SeqCst),
+        "intents": counts,
+    })))
+}
+
+/// `GET /metrics`: Prometheus text.
+pub async fn metrics(State(state): State<AppState>) -> impl IntoResponse {
+    let ctx = &state.ctx;
+    if let Ok(counts) = ctx.store.counts().await {
+        for s in crate::store::Status::NON_FINAL {
+            let n = counts.get(&s).copied().unwrap_or(0);
+            ctx.metrics
+                .queue_depth
+                .with_label_values(&[s.as_str()])
+                .set(i64::try_from(n).unwrap_or(i64::MAX));
+        }
+    }
+    (
+        [("content-type", "text/plain; version=0.0.4")],
+        ctx.metrics.render(),
+    )
+}
+
+/// Checks `Authorization: Bearer <token>` in constant time.
+fn authorize(state: &AppState, headers: &HeaderMap) -> Result<(), ApiError> {
+    let Some(token) = state.ctx.config.server.admin_token.as_ref() else {
+        return Err(ApiError::new(
+            StatusCode::FORBIDDEN,
+            "admin_disabled",
+            "no admin token is configured",
+        ));
+    };
+    let given = headers
+        .get("authorization")
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.strip_prefix("Bearer "))
+        .unwrap_or("");
+    let want = token.expose().as_bytes();
+    let given = given.as_bytes();
+    let mut diff = u8::from(want.len() != given.len());
+    for (i, w) in want.iter().enumerate() {
+        diff |= w ^ given.get(i).copied().unwrap_or(0);
+    }
+    if diff == 0 {
+        Ok(())
+    } else {
+        Err(ApiError::new(
+            StatusCode::UNAUTHORIZED,
+            "unauthorized",
+            "missing or wrong bearer token",
+        ))
+    }
+}
+
+/// `POST /v1/admin/pause`: stops submission; intake continues.
+pub async fn pause(
+    State(state): State<AppState>,
+    headers: HeaderMap,
+) -> Result<impl IntoResponse, ApiError> {
+    authorize(&state, &headers)?;
+    state.ctx.set_paused(true);
+    tracing::warn!("submission paused by admin");
+    Ok(Json(json!({"paused": true})))
+}
+
+/// `POST /v1/admin/resume`: resumes submission.
+pub async fn resume(
+    State(state): State<AppState>,
+    headers: HeaderMap,
+) -> Result<impl IntoResponse, ApiError> {
+    authorize(&state, &headers)?;
+    state.ctx.set_paused(false);
+    tracing::warn!("submission resumed by admin");
+    Ok(Json(json!({"paused": false})))
+}
+
+/// Unknown routes.
+pub async fn not_found() -> ApiError {
+    ApiError::new(StatusCode::NOT_FOUND, "not_found", "no such endpoint")
+}

@@ -1,0 +1,292 @@
+//! `POST /v1/intents` and `GET /v1/intents/{id}`, and [`intake`], the path every ingress
+//! (HTTP, Noise) shares: parse → idempotency → verify → rules → nonce → durable insert.
+
+use super::{ApiError, AppState};
+use crate::service::Ctx;
+use crate::store::{InsertOutcome, IntentRecord, NewIntent};
+use crate::validate::{parse_base64, Rejection, Validator};
+use axum::body::Bytes;
+use axum::extract::rejection::BytesRejection;
+use axum::extract::{ConnectInfo, Path, State};
+use axum::http::StatusCode;
+use axum::response::{IntoResponse, Response};
+use axum::Json;
+use serde_json::{json, Value};
+use solana_pubkey::Pubkey;
+use std::net::SocketAddr;
+use std::sync::atomic::Ordering;
+use toss_sdk::SignedIntent;
+
+/// A stored intent as intake returns it.
+#[derive(Clone, Debug)]
+pub struct Submitted {
+    /// The record.
+    pub record: IntentRecord,
+    /// True when this request stored it (202), false when it was already known (200).
+    pub created: bool,
+}
+
+/// `{"id", "status", "signature"?, "reason"?, "slot"?}`.
+pub fn record_json(r: &IntentRecord) -> Value {
+    let mut v = json!({"id": hex::encode(r.id), "status": r.status.as_str()});
+    if let Some(s) = &r.signature {
+        v["signature"] = json!(s);
+    }
+    if let Some(s) = &r.reason {
+        v["reason"] = json!(s);
+    }
+    if let Some(s) = r.slot {
+        v["slot"] = json!(s);
+    }
+    v
+}
+
+/// Validates and durably stores base64 intents from `source`; results in input order. Nothing
+/// is stored for a refused intent; an accepted one is committed before this returns.
+/// `sender_ok` applies the per-sender rate limit.
+pub async fn intake(
+    ctx: &Ctx,
+    texts: Vec<String>,
+    source: &str,
+    sender_ok: &(dyn Fn(&Pubkey) -> bool + Sync),
+) -> Vec<Result<Submitted, ApiError>> {
+    let n = texts.len();
+    ctx.metrics.received.inc_by(n as u64);
+    let mut results: Vec<Option<Result<Submitted, ApiError>>> = vec![None; n];
+    // Parse, then answer known intents from the store (idempotent resubmission).
+    let mut fresh: Vec<(usize, SignedIntent)> = Vec::new();
+    for (i, text) in texts.iter().enumerate() {
+        match parse_base64(text) {
+            Err(r) => results[i] = Some(Err(r.into())),
+            Ok(signed) => match ctx.store.get(signed.id()).await {
+                Ok(Some(record)) => {
+                    results[i] = Some(Ok(Submitted {
+                        record,
+                        created: false,
+                    }))
+                }
+                Ok(None) => fresh.push((i, signed)),
+                Err(e) => results[i] = Some(Err(ApiError::internal(e))),
+            },
+        }
+    }
+    let (index, signed): (Vec<usize>, Vec<SignedIntent>) = fresh.into_iter().unzip();
+    let verified = ctx.validator.verify_signatures(signed).await;
+    let now_ms = crate::now_ms();
+    let mut candidates = Vec::new();
+    if verified.len() != index.len() {
+        for i in index {
+            results[i] = Some(Err(ApiError::internal("verification task failed")));
+        }
+    } else {
+        for (i, (signed, verdict)) in index.into_iter().zip(verified) {
+            let checked = verdict.and_then(|intent| {
+                if !sender_ok(&intent.sender) {
+                    return Err(Rejection::new(
+                        "rate_limited",
+                        "too many intents from this sender; slow down",
+                    ));
+                }
+                ctx.validator.check_rules(&intent, now_ms / 1000)?;
+                Ok(intent)
+            });
+            match checked {
+                Ok(intent) => candidates.push((i, signed, intent)),
+                Err(r) => results[i] = Some(Err(r.into())),
+            }
+        }
+    }
+    let intents: Vec<&toss_sdk::Intent> = candidates.iter().map(|(_, _, i)| i).collect();
+    let nonce_ok = if intents.is_empty() {
+        Vec::new()
+    } else {
+        ctx.validator.check_nonces(&intents).await
+    };
+    let mut to_store: Vec<(usize, NewIntent)> = Vec::new();
+    for ((i, signed, intent), ok) in candidates.iter().zip(nonce_ok) {
+        match ok {
+            Ok(()) => to_store.push((*i, Validator::to_new_intent(signed, intent, now_ms, source))),
+            Err(r) => results[*i] = Some(Err(r.into())),
+        }
+    }
+    if !to_store.is_empty() {
+        let (index, new): (Vec<usize>, Vec<NewIntent>) = to_store.into_iter().unzip();
+        match ctx.store.insert_intents(new).await {
+            Ok(outcomes) => {
+                let mut inserted = 0;
+                for (i, outcome) in index.into_iter().zip(outcomes) {
+                    let created = outcome.is_inserted();
+                    inserted += usize::from(created);
+                    let record = match outcome {
+                        InsertOutcome::Inserted(r) | InsertOutcome::Existing(r) => r,
+                    };
+                    if created {
+                        tracing::debug!(intent_id = %hex::encode(record.id), source, "intent accepted");
+                    }
+                    results[i] = Some(Ok(Submitted { record, created }));
+                }
+                ctx.metrics.accepted.inc_by(inserted as u64);
+                if inserted > 0 {
+                    ctx.wake.notify_one();
+                }
+            }
+            Err(e) => {
+                let err = ApiError::internal(e);
+                for i in index {
+                    results[i] = Some(Err(err.clone()));
+                }
+            }
+        }
+    }
+    results
+        .into_iter()
+        .map(|r| {
+            let r = r.unwrap_or_else(|| Err(ApiError::internal("intent lost in intake")));
+            if let Err(e) = &r {
+                ctx.metrics.refused.with_label_values(&[e.code]).inc();
+            }
+            r
+        })
+        .collect()
+}
+
+fn bad(code: &'static str, message: impl Into<String>) -> ApiError {
+    ApiError::new(StatusCode::BAD_REQUEST, code, message)
+}
+
+/// The `intent` field of one body item.
+fn item_text(item: &Value) -> Result<String, ApiError> {
+    item.get("intent")
+        .and_then(Value::as_str)
+        .map(str::to_owned)
+        .ok_or_else(|| {
+            bad(
+                "malformed_json",
+                "expected {\"intent\": \"<base64>\"} (or an array of them)",
+            )
+        })
+}
+
+/// `POST /v1/intents`.
+pub async fn post_intents(
+    State(state): State<AppState>,
+    ConnectInfo(peer): ConnectInfo<SocketAddr>,
+    body: Result<Bytes, BytesRejection>,
+) -> Response {
+    let ctx = &state.ctx;
+    if !ctx.accepting.load(Ordering::SeqCst) {
+        return ApiError::new(
+            StatusCode::SERVICE_UNAVAILABLE,
+            "shutting_down",
+            "the relayer is shutting down; retry with another one or later",
+        )
+        .into_response();
+    }
+    if state.limits.per_ip.check_key(&peer.ip()).is_err() {
+        ctx.metrics
+            .refused
+            .with_label_values(&["rate_limited"])
+            .inc();
+        return ApiError::new(
+            StatusCode::TOO_MANY_REQUESTS,
+            "rate_limited",
+            "too many requests from this address; slow down",
+        )
+        .into_response();
+    }
+    let body = match body {
+        Ok(b) => b,
+        Err(e) if e.status() == StatusCode::PAYLOAD_TOO_LARGE => {
+            return ApiError::new(
+                StatusCode::PAYLOAD_TOO_LARGE,
+                "body_too_large",
+                format!(
+                    "request body is over {} bytes",
+                    ctx.config.server.max_body_bytes
+                ),
+            )
+            .into_response()
+        }
+        Err(e) => return bad("malformed_body", e.body_text()).into_response(),
+    };
+    let value: Value = match serde_json::from_slice(&body) {
+        Ok(v) => v,
+        Err(e) => return bad("malformed_json", format!("body is not JSON: {e}")).into_response(),
+    };
+    let source = format!("http {}", peer.ip());
+    let limits = state.limits.clone();
+    let sender_ok = move |k: &Pubkey| limits.per_sender.check_key(k).is_ok();
+    match value {
+        Value::Array(items) => {
+            let max = ctx.config.server.max_bulk;
+            if items.len() > max {
+                return ApiError::new(
+                    StatusCode::PAYLOAD_TOO_LARGE,
+                    "too_many_intents",
+                    format!("{} intents in one request; the limit is {max}", items.len()),
+                )
+                .into_response();
+            }
+            if items.is_empty() {
+                return bad("malformed_json", "empty array").into_response();
+            }
+            let texts: Result<Vec<String>, ApiError> = items.iter().map(item_text).collect();
+            let texts = match texts {
+                Ok(t) => t,
+                Err(e) => return e.into_response(),
+            };
+            let results = intake(ctx, texts, &source, &sender_ok).await;
+            let out: Vec<Value> = results
+                .iter()
+                .map(|r| match r {
+                    Ok(s) => {
+                        let mut v = record_json(&s.record);
+                        v["created"] = json!(s.created);
+                        v
+                    }
+                    Err(e) => e.body(),
+                })
+                .collect();
+            (StatusCode::OK, Json(json!({ "results": out }))).into_response()
+        }
+        other => {
+            let text = match item_text(&other) {
+                Ok(t) => t,
+                Err(e) => return e.into_response(),
+            };
+            let mut results = intake(ctx, vec![text], &source, &sender_ok).await;
+            match results.pop() {
+                Some(Ok(s)) => {
+                    let status = if s.created {
+                        StatusCode::ACCEPTED
+                    } else {
+                        StatusCode::OK
+                    };
+                    (status, Json(record_json(&s.record))).into_response()
+                }
+                Some(Err(e)) => e.into_response(),
+                None => ApiError::internal("no result").into_response(),
+            }
+        }
+    }
+}
+
+/// `GET /v1/intents/{id}`.
+pub async fn get_intent(
+    State(state): State<AppState>,
+    Path(id): Path<String>,
+) -> Result<Json<Value>, ApiError> {
+    let bytes: [u8; 32] = hex::decode(id.trim())
+        .ok()
+        .and_then(|b| b.try_into().ok())
+        .ok_or_else(|| bad("bad_id", "an intent id is 64 hex characters"))?;
+    match state.ctx.store.get(bytes).await {
+        Ok(Some(r)) => Ok(Json(record_json(&r))),
+        Ok(None) => Err(ApiError::new(
+            StatusCode::NOT_FOUND,
+            "not_found",
+            "no intent with this id",
+        )),
+        Err(e) => Err(ApiError::internal(e)),
+    }
+}

@@ -1,0 +1,75 @@
+//! The HTTP API (axum). Documented in the README and `relayer/openapi.yaml`.
+//!
+//! - `POST /v1/intents`: one `{"intent": "<base64>"}` or an array of them (bulk).
+//! - `GET /v1/intents/{id}`: an intent's state.
+//! - `GET /healthz`, `GET /metrics`.
+//! - `POST /v1/admin/pause`, `POST /v1/admin/resume` (bearer token).
+//!
+//! Every client mistake is a 4xx with `{"error": {"code", "message"}}` and stores nothing.
+
+mod admin;
+mod error;
+mod intents;
+
+pub use error::ApiError;
+pub use intents::{intake, record_json, Submitted};
+
+use crate::service::Ctx;
+use axum::extract::DefaultBodyLimit;
+use axum::routing::{get, post};
+use axum::Router;
+use governor::{DefaultKeyedRateLimiter, Quota, RateLimiter};
+use solana_pubkey::Pubkey;
+use std::net::IpAddr;
+use std::num::NonZeroU32;
+use std::sync::Arc;
+
+/// Per-IP and per-sender rate limits (token buckets).
+pub struct Limits {
+    /// Requests per client IP.
+    pub per_ip: DefaultKeyedRateLimiter<IpAddr>,
+    /// Intents per sender key.
+    pub per_sender: DefaultKeyedRateLimiter<Pubkey>,
+}
+
+fn quota(per_s: u32, burst: u32) -> Quota {
+    let per_s = NonZeroU32::new(per_s).unwrap_or(NonZeroU32::MIN);
+    let burst = NonZeroU32::new(burst).unwrap_or(per_s);
+    Quota::per_second(per_s).allow_burst(burst)
+}
+
+/// Shared state of the handlers.
+#[derive(Clone)]
+pub struct AppState {
+    /// The relayer.
+    pub ctx: Arc<Ctx>,
+    /// Rate limiters.
+    pub limits: Arc<Limits>,
+}
+
+/// The router over `ctx`.
+pub fn router(ctx: Arc<Ctx>) -> Router {
+    let s = &ctx.config.server;
+    let limits = Limits {
+        per_ip: RateLimiter::keyed(quota(s.rate_limit_per_ip_per_s, s.rate_limit_per_ip_burst)),
+        per_sender: RateLimiter::keyed(quota(
+            s.rate_limit_per_sender_per_s,
+            s.rate_limit_per_sender_burst,
+        )),
+    };
+    let body_limit = s.max_body_bytes;
+    let state = AppState {
+        ctx,
+        limits: Arc::new(limits),
+    };
+    Router::new()
+        .route("/v1/intents", post(intents::post_intents))
+        .route("/v1/intents/{id}", get(intents::get_intent))
+        .route("/v1/admin/pause", post(admin::pause))
+        .route("/v1/admin/resume", post(admin::resume))
+        .route("/healthz", get(admin::healthz))
+        .route("/metrics", get(admin::metrics))
+        .fallback(admin::not_found)
+        .layer(DefaultBodyLimit::max(body_limit))
+        .with_state(state)
+}

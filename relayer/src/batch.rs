@@ -1,0 +1,294 @@
+//! The batcher: picks stored `pending` intents, at most one per nonce account, and packs them
+//! with the SDK packer (v0 with lookup tables when configured, legacy otherwise) into settle
+//! transactions, flushing when a transaction's worth is waiting or the oldest has waited
+//! `batch.max_wait_ms`.
+//!
+//! Conflict rule (deterministic): intents on one nonce account go in the order the relayer
+//! stored them (`seq`). Only the first non-final one may be in flight; the others wait. When
+//! one settles, every other intent on that nonce becomes `conflict`; when it is rejected, the
+//! next one gets its turn.
+
+use crate::service::Ctx;
+use crate::store::{IntentRecord, Status, Transition};
+use crate::submit::{self, Batch};
+use crate::RelayerError;
+use solana_instruction::Instruction;
+use solana_pubkey::Pubkey;
+use std::collections::HashSet;
+use std::sync::Arc;
+use std::time::Duration;
+use tokio::sync::watch;
+use tokio::task::JoinSet;
+use toss_sdk::instructions::{sol_intent_metas, token_intent_metas};
+use toss_sdk::pack::{self, ComputeBudget, PackItem};
+use toss_sdk::SignedIntent;
+
+/// The associated token account program (ATA addresses of payers, payees and the relayer).
+pub const ASSOCIATED_TOKEN_PROGRAM_ID: Pubkey =
+    Pubkey::from_str_const("ATokenGPvbdGVxr1b2hvZbsiqW5xWH25efTNsLJA8knL");
+
+/// Compute units per SOL intent (measured ~4.3k, with margin).
+pub const UNITS_PER_SOL_INTENT: u32 = 10_000;
+/// Compute units per token intent (measured ~24k, with margin).
+pub const UNITS_PER_TOKEN_INTENT: u32 = 35_000;
+/// Compute units for a settle transaction's fixed work.
+pub const BASE_UNITS: u32 = 5_000;
+
+/// The associated token account of `owner` for `mint` under `token_program`.
+pub fn associated_token_address(owner: &Pubkey, mint: &Pubkey, token_program: &Pubkey) -> Pubkey {
+    Pubkey::find_program_address(
+        &[owner.as_ref(), token_program.as_ref(), mint.as_ref()],
+        &ASSOCIATED_TOKEN_PROGRAM_ID,
+    )
+    .0
+}
+
+/// Runs until `stop`: then one last pass sends what is pending, and in-flight batches get
+/// `submit.confirm_timeout_ms` to finish (the rest resume at the next start).
+pub async fn run(ctx: Arc<Ctx>, mut stop: watch::Receiver<bool>) {
+    let mut tasks = JoinSet::new();
+    let tick = Duration::from_millis((ctx.config.batch.max_wait_ms / 4).clamp(5, 50));
+    loop {
+        if !*stop.borrow() {
+            tokio::select! {
+                _ = ctx.wake.notified() => {}
+                _ = tokio::time::sleep(tick) => {}
+                _ = stop.changed() => {}
+            }
+        }
+        while tasks.try_join_next().is_some() {}
+        let stopping = *stop.borrow();
+        if let Err(e) = pass(&ctx, &mut tasks, stopping).await {
+            ctx.metrics.rpc_errors.inc();
+            tracing::warn!(error = %e, "batcher pass failed");
+        }
+        if stopping {
+            break;
+        }
+    }
+    let wait = Duration::from_millis(ctx.config.submit.confirm_timeout_ms);
+    let drained =
+        tokio::time::timeout(wait, async { while tasks.join_next().await.is_some() {} }).await;
+    if drained.is_err() {
+        tracing::warn!("in-flight batches did not finish in time; they resume at restart");
+    }
+}
+
+/// One batching pass.
+async fn pass(ctx: &Arc<Ctx>, tasks: &mut JoinSet<()>, stopping: bool) -> Result<(), RelayerError> {
+    let now_ms = crate::now_ms();
+    let expired = ctx.store.expire_due(now_ms / 1000, "batcher").await?;
+    if !expired.is_empty() {
+        ctx.metrics
+            .finals
+            .with_label_values(&["expired"])
+            .inc_by(expired.len() as u64);
+    }
+    if ctx.is_paused() || ctx.breaker.wait() > Duration::ZERO {
+        return Ok(());
+    }
+    let permits = ctx.in_flight.available_permits();
+    if permits == 0 {
+        return Ok(());
+    }
+    let max = ctx.config.batch.max_intents.max(1);
+    let limit = (max * permits * 4).min(4_096);
+    let pending = ctx.store.load_by_status(&[Status::Pending], limit).await?;
+    let chosen = choose(ctx, pending);
+    let Some(oldest) = chosen.iter().map(|r| r.received_at_ms).min() else {
+        return Ok(());
+    };
+    let waited = now_ms.saturating_sub(oldest);
+    let wait = i64::try_from(ctx.config.batch.max_wait_ms).unwrap_or(i64::MAX);
+    if chosen.len() < max && waited < wait && !stopping {
+        return Ok(());
+    }
+    let solo: HashSet<[u8; 32]> = ctx.solo.lock().map(|s| s.clone()).unwrap_or_default();
+    let (alone, together): (Vec<IntentRecord>, Vec<IntentRecord>) =
+        chosen.into_iter().partition(|r| solo.contains(&r.id));
+    let mut groups: Vec<Vec<IntentRecord>> = alone.into_iter().map(|r| vec![r]).collect();
+    for chunk in together.chunks(max) {
+        groups.extend(pack_group(ctx, chunk.to_vec()).await?);
+    }
+    for records in groups {
+        let Ok(permit) = ctx.in_flight.clone().try_acquire_owned() else {
+            break;
+        };
+        let instructions = match build_instructions(ctx, &records).await {
+            Ok(ixs) => ixs,
+            Err(e) => {
+                tracing::warn!(error = %e, "cannot build settle instructions");
+                continue;
+            }
+        };
+        let ids: Vec<[u8; 32]> = records.iter().map(|r| r.id).collect();
+        let batch_id = ctx.store.create_batch(ids.clone()).await?;
+        let queued = ids
+            .iter()
+            .map(|id| Transition::new(*id, Status::Queued, "batcher").batch(batch_id))
+            .collect();
+        ctx.store.apply(queued).await?;
+        claim(ctx, batch_id, &records);
+        let batch = Batch {
+            id: batch_id,
+            records,
+            instructions,
+        };
+        tasks.spawn(submit::run_batch(ctx.clone(), batch, permit));
+    }
+    Ok(())
+}
+
+/// Marks a batch and its nonces as taken by a live task.
+pub fn claim(ctx: &Ctx, batch_id: i64, records: &[IntentRecord]) {
+    if let Ok(mut active) = ctx.active_batches.lock() {
+        active.insert(batch_id);
+    }
+    if let Ok(mut busy) = ctx.busy_nonces.lock() {
+        busy.extend(
+            records
+                .iter()
+                .map(|r| Pubkey::new_from_array(r.nonce_account)),
+        );
+    }
+}
+
+/// Lowest `seq` first, one intent per nonce account, none on a nonce already in flight.
+fn choose(ctx: &Ctx, pending: Vec<IntentRecord>) -> Vec<IntentRecord> {
+    let busy = ctx
+        .busy_nonces
+        .lock()
+        .map(|b| b.clone())
+        .unwrap_or_default();
+    let mut seen = HashSet::new();
+    pending
+        .into_iter()
+        .filter(|r| {
+            let nonce = Pubkey::new_from_array(r.nonce_account);
+            !busy.contains(&nonce) && seen.insert(nonce)
+        })
+        .collect()
+}
+
+/// Splits `records` into settle transactions that fit, with the SDK packer.
+async fn pack_group(
+    ctx: &Ctx,
+    records: Vec<IntentRecord>,
+) -> Result<Vec<Vec<IntentRecord>>, RelayerError> {
+    let mut items = Vec::with_capacity(records.len());
+    let mut kept = Vec::with_capacity(records.len());
+    for record in records {
+        match pack_item(ctx, &record).await {
+            Ok(item) => {
+                items.push(item);
+                kept.push(record);
+            }
+            Err(e) => {
+                tracing::warn!(intent_id = %hex::encode(record.id), error = %e, "cannot pack intent")
+            }
+        }
+    }
+    let payer = solana_signer::Signer::pubkey(ctx.fee_payer.as_ref());
+    let budget = budget(ctx, &kept);
+    let tables = ctx
+        .lookup_tables
+        .lock()
+        .map(|t| t.clone())
+        .unwrap_or_default();
+    let packed = if tables.is_empty() {
+        pack::pack_legacy(&payer, &items, &budget)?
+    } else {
+        pack::pack_v0(&payer, &items, &budget, &tables)?
+    };
+    Ok(packed
+        .into_iter()
+        .map(|p| p.items.iter().map(|&i| kept[i].clone()).collect())
+        .collect())
+}
+
+/// The compute budget of a batch of `records`: configured, or sized by intent kind.
+pub fn budget(ctx: &Ctx, records: &[IntentRecord]) -> ComputeBudget {
+    let price = ctx.config.submit.compute_unit_price_micro_lamports;
+    match ctx.config.submit.compute_unit_limit {
+        Some(limit) => ComputeBudget {
+            base_units: limit,
+            units_per_intent: 0,
+            micro_lamports_per_unit: price,
+        },
+        None => ComputeBudget {
+            base_units: BASE_UNITS,
+            units_per_intent: if records.iter().any(|r| r.kind == 1) {
+                UNITS_PER_TOKEN_INTENT
+            } else {
+                UNITS_PER_SOL_INTENT
+            },
+            micro_lamports_per_unit: price,
+        },
+    }
+}
+
+/// The settle instructions (compute budget, precompile, `intent_settle`) for `records`.
+pub async fn build_instructions(
+    ctx: &Ctx,
+    records: &[IntentRecord],
+) -> Result<Vec<Instruction>, RelayerError> {
+    let mut items = Vec::with_capacity(records.len());
+    for r in records {
+        items.push(pack_item(ctx, r).await?);
+    }
+    let refs: Vec<&PackItem> = items.iter().collect();
+    let payer = solana_signer::Signer::pubkey(ctx.fee_payer.as_ref());
+    Ok(pack::settle_instructions(
+        &payer,
+        &refs,
+        &budget(ctx, records),
+    ))
+}
+
+/// One stored intent as the packer takes it. Token intents pay from the sender's associated
+/// token account to the recipient's, and the fee to the relayer's.
+pub async fn pack_item(ctx: &Ctx, record: &IntentRecord) -> Result<PackItem, RelayerError> {
+    let signed = SignedIntent::from_bytes(&record.signed)?;
+    let intent = signed.intent()?;
+    let metas = match intent.mint {
+        None => sol_intent_metas(&intent),
+        Some(mint) => {
+            let token_program = token_program(ctx, &mint).await?;
+            let payer = solana_signer::Signer::pubkey(ctx.fee_payer.as_ref());
+            token_intent_metas(
+                &intent,
+                &token_program,
+                &associated_token_address(&intent.sender, &mint, &token_program),
+                &associated_token_address(&intent.recipient, &mint, &token_program),
+                &associated_token_address(&payer, &mint, &token_program),
+            )?
+        }
+    };
+    Ok(PackItem {
+        signed,
+        metas,
+        fee: intent.max_fee,
+        nonce: intent.nonce_account,
+    })
+}
+
+/// The program owning `mint` (SPL Token or Token-2022), cached.
+async fn token_program(ctx: &Ctx, mint: &Pubkey) -> Result<Pubkey, RelayerError> {
+    if let Some(p) = ctx
+        .token_programs
+        .lock()
+        .ok()
+        .and_then(|m| m.get(mint).copied())
+    {
+        return Ok(p);
+    }
+    let account = ctx
+        .cluster
+        .account(mint)
+        .await?
+        .ok_or_else(|| RelayerError::Other(format!("mint {mint} does not exist")))?;
+    if let Ok(mut m) = ctx.token_programs.lock() {
+        m.insert(*mint, account.owner);
+    }
+    Ok(account.owner)
+}

@@ -1,0 +1,219 @@
+//! Cross-field and format checks, reporting every problem at once.
+
+use std::net::SocketAddr;
+use std::path::Path;
+
+use super::defaults::{
+    MAX_BATCH_INTENTS_LIMIT, MAX_COMPUTE_UNIT_LIMIT, MAX_RETRIES_LIMIT, MIN_ADMIN_TOKEN_LEN,
+};
+use super::types::StoreKind;
+use super::{Config, ConfigError};
+
+/// True if `s` is base58 for exactly 32 bytes (a Solana address).
+pub(crate) fn is_address(s: &str) -> bool {
+    bs58::decode(s).into_vec().is_ok_and(|v| v.len() == 32)
+}
+
+fn is_http_url(s: &str) -> bool {
+    let lower = s.to_ascii_lowercase();
+    ["http://", "https://"].iter().any(|scheme| {
+        lower
+            .strip_prefix(scheme)
+            .is_some_and(|rest| !rest.is_empty() && !rest.starts_with('/'))
+    })
+}
+
+/// A fee payer that looks like key material rather than a file path.
+fn looks_like_inline_key(p: &Path) -> bool {
+    let s = p.to_string_lossy();
+    let s = s.trim();
+    s.starts_with('[') || bs58::decode(s).into_vec().is_ok_and(|v| v.len() == 64)
+}
+
+struct Problems(Vec<String>);
+
+impl Problems {
+    fn check(&mut self, ok: bool, problem: impl FnOnce() -> String) {
+        if !ok {
+            self.0.push(problem());
+        }
+    }
+}
+
+impl Config {
+    /// Checks every rule and reports all problems together.
+    pub fn validate(&self) -> Result<(), ConfigError> {
+        let mut p = Problems(Vec::new());
+        self.validate_server(&mut p);
+        self.validate_cluster(&mut p);
+        self.validate_store(&mut p);
+        self.validate_intake(&mut p);
+        self.validate_batch(&mut p);
+        self.validate_submit(&mut p);
+        p.check(self.reconcile.sweep_interval_ms > 0, || {
+            "reconcile.sweep_interval_ms must be greater than 0".into()
+        });
+        p.check(!self.log.filter.trim().is_empty(), || {
+            "log.filter must not be empty".into()
+        });
+        if p.0.is_empty() {
+            Ok(())
+        } else {
+            Err(ConfigError::Invalid(p.0))
+        }
+    }
+
+    fn validate_server(&self, p: &mut Problems) {
+        let s = &self.server;
+        p.check(s.listen.parse::<SocketAddr>().is_ok(), || {
+            format!(
+                "server.listen {:?} is not an IP:port socket address",
+                s.listen
+            )
+        });
+        p.check(s.max_body_bytes > 0, || {
+            "server.max_body_bytes must be greater than 0".into()
+        });
+        p.check(s.max_bulk > 0, || {
+            "server.max_bulk must be greater than 0".into()
+        });
+        for (name, v) in [
+            ("rate_limit_per_ip_per_s", s.rate_limit_per_ip_per_s),
+            ("rate_limit_per_ip_burst", s.rate_limit_per_ip_burst),
+            ("rate_limit_per_sender_per_s", s.rate_limit_per_sender_per_s),
+            ("rate_limit_per_sender_burst", s.rate_limit_per_sender_burst),
+        ] {
+            p.check(v > 0, || format!("server.{name} must be greater than 0"));
+        }
+        if let Some(token) = &s.admin_token {
+            let len = token.expose().chars().count();
+            p.check(len >= MIN_ADMIN_TOKEN_LEN, || {
+                format!(
+                    "server.admin_token must be at least {MIN_ADMIN_TOKEN_LEN} characters \
+                     (it has {len})"
+                )
+            });
+        }
+    }
+
+    fn validate_cluster(&self, p: &mut Problems) {
+        let c = &self.cluster;
+        if let Some(url) = &c.rpc_url {
+            p.check(is_http_url(url), || {
+                format!("cluster.rpc_url {url:?} must be an http:// or https:// URL")
+            });
+        }
+        p.check(is_address(&c.program_id), || {
+            format!(
+                "cluster.program_id {:?} is not a base58 32-byte address",
+                c.program_id
+            )
+        });
+        let fee_payer = c.fee_payer.expose();
+        p.check(!fee_payer.as_os_str().is_empty(), || {
+            "cluster.fee_payer must be set to a keypair file path".into()
+        });
+        p.check(!looks_like_inline_key(fee_payer), || {
+            "cluster.fee_payer must be the path of a keypair file, not the key itself".into()
+        });
+    }
+
+    fn validate_store(&self, p: &mut Problems) {
+        let s = &self.store;
+        match s.kind {
+            StoreKind::Sqlite => p.check(!s.path.as_os_str().is_empty(), || {
+                "store.path must not be empty".into()
+            }),
+            StoreKind::Postgres => p.check(false, || {
+                "store.kind = \"postgres\" is not supported yet; use \"sqlite\"".into()
+            }),
+        }
+    }
+
+    fn validate_intake(&self, p: &mut Problems) {
+        let i = &self.intake;
+        p.check(i.max_lifetime_seconds > 0, || {
+            "intake.max_lifetime_seconds must be greater than 0".into()
+        });
+        p.check(i.max_amount_lamports > 0, || {
+            "intake.max_amount_lamports must be greater than 0".into()
+        });
+        p.check(i.dust_lamports <= i.max_amount_lamports, || {
+            format!(
+                "intake.dust_lamports ({}) must not exceed intake.max_amount_lamports ({})",
+                i.dust_lamports, i.max_amount_lamports
+            )
+        });
+        p.check(i.default_intent_expiry_seconds > 0, || {
+            "intake.default_intent_expiry_seconds must be greater than 0".into()
+        });
+        p.check(
+            i.default_intent_expiry_seconds <= i.max_lifetime_seconds,
+            || {
+                format!(
+                    "intake.default_intent_expiry_seconds ({}) must not exceed \
+                     intake.max_lifetime_seconds ({})",
+                    i.default_intent_expiry_seconds, i.max_lifetime_seconds
+                )
+            },
+        );
+        for mint in &i.allowed_mints {
+            p.check(is_address(mint), || {
+                format!("intake.allowed_mints entry {mint:?} is not a base58 32-byte address")
+            });
+        }
+    }
+
+    fn validate_batch(&self, p: &mut Problems) {
+        let b = &self.batch;
+        p.check(b.max_wait_ms > 0, || {
+            "batch.max_wait_ms must be greater than 0".into()
+        });
+        p.check(
+            (1..=MAX_BATCH_INTENTS_LIMIT).contains(&b.max_intents),
+            || format!("batch.max_intents must be between 1 and {MAX_BATCH_INTENTS_LIMIT}"),
+        );
+        if let Some(addr) = &b.lookup_table {
+            p.check(is_address(addr), || {
+                format!("batch.lookup_table {addr:?} is not a base58 32-byte address")
+            });
+        }
+    }
+
+    fn validate_submit(&self, p: &mut Problems) {
+        let s = &self.submit;
+        if let Some(limit) = s.compute_unit_limit {
+            p.check((1..=MAX_COMPUTE_UNIT_LIMIT).contains(&limit), || {
+                format!("submit.compute_unit_limit must be between 1 and {MAX_COMPUTE_UNIT_LIMIT}")
+            });
+        }
+        p.check(s.max_retries <= MAX_RETRIES_LIMIT, || {
+            format!(
+                "submit.max_retries ({}) must be at most {MAX_RETRIES_LIMIT}",
+                s.max_retries
+            )
+        });
+        p.check(s.backoff_initial_ms > 0, || {
+            "submit.backoff_initial_ms must be greater than 0".into()
+        });
+        p.check(s.backoff_initial_ms <= s.backoff_max_ms, || {
+            "submit.backoff_initial_ms must not exceed submit.backoff_max_ms".into()
+        });
+        p.check(s.confirm_timeout_ms > 0, || {
+            "submit.confirm_timeout_ms must be greater than 0".into()
+        });
+        p.check(s.in_flight_max > 0, || {
+            "submit.in_flight_max must be greater than 0".into()
+        });
+        p.check(
+            s.breaker_failure_ratio > 0.0 && s.breaker_failure_ratio <= 1.0,
+            || "submit.breaker_failure_ratio must be in (0, 1]".into(),
+        );
+        p.check(s.breaker_window > 0, || {
+            "submit.breaker_window must be greater than 0".into()
+        });
+        p.check(s.breaker_cooldown_ms > 0, || {
+            "submit.breaker_cooldown_ms must be greater than 0".into()
+        });
+    }
+}

@@ -1,0 +1,406 @@
+//! `toss-relayer demo`: the whole product on the embedded default. An in-process cluster runs
+//! the real program, a SQLite store lives in a temp dir, the real HTTP server listens on
+//! 127.0.0.1, and a crowd of offline payers pays merchants: vaults and nonce pools are set up
+//! online, intents are signed offline, handed to the relayer over HTTP, batched and settled.
+//! The scenario includes a double spend on one nonce, an intent that expires before it can
+//! settle, and a payer whose vault is too poor; every outcome is checked against balances.
+
+use crate::config::Config;
+use crate::local::{self, SOL};
+use crate::service::Relayer;
+use crate::store::{SqliteStore, Status, Store};
+use crate::RelayerError;
+use serde::Serialize;
+use solana_keypair::Keypair;
+use solana_pubkey::Pubkey;
+use solana_signer::Signer;
+use std::collections::HashMap;
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+use toss_sdk::cluster::{Cluster, LocalCluster, LocalProgram};
+use toss_sdk::instructions::sol_intent_metas;
+use toss_sdk::pack::{self, PackItem};
+use toss_sdk::{wallet, Intent, SignedIntent};
+
+/// What to run.
+#[derive(Clone, Debug)]
+pub struct DemoOptions {
+    /// Offline payers.
+    pub payers: usize,
+    /// Nonce accounts per payer (one intent each).
+    pub nonces: u32,
+    /// Merchants paid.
+    pub merchants: usize,
+    /// The program as the cluster runs it.
+    pub program: LocalProgram,
+    /// Settle with v0 transactions and an address lookup table.
+    pub lookup_table: bool,
+    /// Include the double spend, the expired intent and the poor payer (and pause the relayer
+    /// while they are handed in, so the short-lived intent expires before settlement).
+    pub scenario: bool,
+}
+
+impl Default for DemoOptions {
+    fn default() -> Self {
+        Self {
+            payers: 8,
+            nonces: 4,
+            merchants: 3,
+            program: local::pick_program(None),
+            lookup_table: true,
+            scenario: true,
+        }
+    }
+}
+
+/// The demo's outcome (`--json` prints it).
+#[derive(Clone, Debug, Serialize)]
+pub struct DemoReport {
+    /// Intents handed to the relayer (each acknowledged).
+    pub intents: u64,
+    /// Intents settled on-chain.
+    pub settled: u64,
+    /// Intents the program rejected (e.g. vault too poor).
+    pub rejected: u64,
+    /// Intents that lost their nonce to an earlier one.
+    pub conflicts: u64,
+    /// Intents that expired before they could settle.
+    pub expired: u64,
+    /// Settle transactions that landed.
+    pub transactions: u64,
+    /// Settled intents per landed transaction.
+    pub intents_per_tx: f64,
+    /// From the first submission to the last final state, ms.
+    pub elapsed_ms: u64,
+    /// Cluster setup (vaults, nonce pools, lookup table), ms.
+    pub setup_ms: u64,
+    /// Every merchant's balance equals the sum of its settled intents.
+    pub balances_ok: bool,
+    /// v0 transactions with a lookup table were used.
+    pub lookup_table: bool,
+    /// How the program ran.
+    pub program: String,
+    /// Final intents by `status: reason` (why each non-settled intent ended where it did).
+    pub outcomes: std::collections::BTreeMap<String, u64>,
+}
+
+struct Payer {
+    key: Keypair,
+    pool: toss_sdk::pool_file::PoolFile,
+}
+
+/// Runs the demo.
+pub async fn run(opts: DemoOptions) -> Result<DemoReport, RelayerError> {
+    let setup_started = Instant::now();
+    let program_text = local::describe(&opts.program);
+    let (cluster, fee_payer) = local::start(opts.program.clone()).await?;
+    let cluster = Arc::new(cluster);
+    let merchants: Vec<Pubkey> = (0..opts.merchants.max(1))
+        .map(|_| Keypair::new().pubkey())
+        .collect();
+    let mut payers = Vec::with_capacity(opts.payers);
+    for p in 0..opts.payers {
+        let key = local::funded(&cluster, 3 * SOL).await?;
+        // The scenario's poor payer keeps almost nothing in its vault.
+        let deposit = if opts.scenario && p == 3 {
+            SOL / 10
+        } else {
+            2 * SOL
+        };
+        wallet::deposit(cluster.as_ref(), &key, deposit).await?;
+        wallet::open_nonces(cluster.as_ref(), &key, 0..opts.nonces).await?;
+        let pool = wallet::fetch_pool(cluster.as_ref(), &key.pubkey()).await?;
+        payers.push(Payer { key, pool });
+    }
+    // Offline: every payer signs one intent per nonce from its cached pool.
+    let now = cluster.unix_time().await?;
+    let mut intents: Vec<SignedIntent> = Vec::new();
+    let mut short_lived = None;
+    for (p, payer) in payers.iter().enumerate() {
+        for i in 0..opts.nonces {
+            let (nonce_account, nonce_value) = payer.pool.nonce(i)?;
+            let poor = opts.scenario && p == 3 && i == 0;
+            let expires_soon = opts.scenario && p == 2 && i == 0;
+            let intent = Intent {
+                sender: payer.key.pubkey(),
+                recipient: merchants[(p + i as usize) % merchants.len()],
+                mint: None,
+                amount: if poor {
+                    SOL
+                } else {
+                    SOL / 100 + (p as u64) * 1_000 + u64::from(i)
+                },
+                nonce_account,
+                nonce_value,
+                expiry: if expires_soon { now + 2 } else { now + 600 },
+                max_fee: 5_000,
+                reference: None,
+            };
+            let signed = SignedIntent::sign(&payer.key, &intent)?;
+            if expires_soon {
+                short_lived = Some(signed.id());
+            }
+            intents.push(signed);
+        }
+    }
+    if opts.scenario && payers.len() > 1 {
+        // A double spend: payer 1 signs a second intent on the nonce it already used.
+        let payer = &payers[1];
+        let (nonce_account, nonce_value) = payer.pool.nonce(0)?;
+        let intent = Intent {
+            sender: payer.key.pubkey(),
+            recipient: merchants[merchants.len() - 1],
+            mint: None,
+            amount: SOL / 50,
+            nonce_account,
+            nonce_value,
+            expiry: now + 600,
+            max_fee: 5_000,
+            reference: None,
+        };
+        intents.push(SignedIntent::sign(&payer.key, &intent)?);
+    }
+    let tables = if opts.lookup_table {
+        vec![lookup_table(&cluster, &fee_payer, &intents).await?]
+    } else {
+        Vec::new()
+    };
+    let setup_ms = setup_started.elapsed().as_millis() as u64;
+
+    // The relayer, on a SQLite file in a temp dir and a random local port.
+    let dir = tempfile::tempdir().map_err(|e| RelayerError::Other(e.to_string()))?;
+    let token = hex::encode(Keypair::new().pubkey().to_bytes());
+    let mut config = Config::default();
+    config.server.listen = "127.0.0.1:0".into();
+    config.server.admin_token = Some(crate::config::Redacted::new(token.clone()));
+    config.server.rate_limit_per_ip_per_s = 100_000;
+    config.server.rate_limit_per_ip_burst = 100_000;
+    config.intake.max_lifetime_seconds = local::MAX_INTENT_LIFETIME_SECS as u64;
+    config.batch.max_wait_ms = 50;
+    config.reconcile.sweep_interval_ms = 250;
+    let store: Arc<dyn Store> = Arc::new(SqliteStore::open(dir.path().join("relayer.sqlite"))?);
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
+        .await
+        .map_err(|e| RelayerError::Server(e.to_string()))?;
+    let relayer = Relayer::new(
+        Arc::new(config),
+        cluster.clone(),
+        store.clone(),
+        fee_payer.insecure_clone(),
+    )?
+    .with_lookup_tables(tables.clone())
+    .start(listener)
+    .await?;
+    let url = relayer.url();
+    let http = reqwest::Client::new();
+    let started = Instant::now();
+    if opts.scenario {
+        admin(&http, &url, &token, "pause").await?;
+    }
+    submit_all(&http, &url, &intents).await?;
+    if opts.scenario {
+        if short_lived.is_some() {
+            // Let the short-lived intent expire while submission is paused.
+            let until = now + 3;
+            while crate::now_ms() / 1000 <= until {
+                tokio::time::sleep(Duration::from_millis(100)).await;
+            }
+        }
+        admin(&http, &url, &token, "resume").await?;
+    }
+    wait_final(store.as_ref(), Duration::from_secs(120)).await?;
+    let elapsed_ms = started.elapsed().as_millis() as u64;
+    let counts = store.counts().await?;
+    let landed = relayer
+        .ctx
+        .metrics
+        .transactions
+        .with_label_values(&["landed"])
+        .get();
+    let mut outcomes = std::collections::BTreeMap::new();
+    for s in &intents {
+        if let Some(r) = store.get(s.id()).await? {
+            let key = match &r.reason {
+                Some(reason) if r.status != Status::Settled => format!("{}: {reason}", r.status),
+                _ => r.status.to_string(),
+            };
+            *outcomes.entry(key).or_insert(0) += 1;
+        }
+    }
+    let balances_ok =
+        check_balances(cluster.as_ref(), store.as_ref(), &intents, &merchants).await?;
+    relayer.shutdown().await?;
+    let get = |s: Status| counts.get(&s).copied().unwrap_or(0);
+    let settled = get(Status::Settled);
+    Ok(DemoReport {
+        intents: intents.len() as u64,
+        settled,
+        rejected: get(Status::Rejected),
+        conflicts: get(Status::Conflict),
+        expired: get(Status::Expired),
+        transactions: landed,
+        intents_per_tx: if landed == 0 {
+            0.0
+        } else {
+            settled as f64 / landed as f64
+        },
+        elapsed_ms,
+        setup_ms,
+        balances_ok,
+        lookup_table: !tables.is_empty(),
+        program: program_text,
+        outcomes,
+    })
+}
+
+/// Creates and fills the relayer's lookup table with every account the intents use.
+pub async fn lookup_table(
+    cluster: &LocalCluster,
+    authority: &Keypair,
+    intents: &[SignedIntent],
+) -> Result<solana_message::AddressLookupTableAccount, RelayerError> {
+    let items: Vec<PackItem> = intents
+        .iter()
+        .map(|s| {
+            let intent = s.intent()?;
+            Ok(PackItem {
+                signed: s.clone(),
+                metas: sol_intent_metas(&intent),
+                fee: intent.max_fee,
+                nonce: intent.nonce_account,
+            })
+        })
+        .collect::<Result<_, toss_sdk::SdkError>>()?;
+    cluster.next_slot().await?;
+    let recent_slot = cluster.slot().await?.saturating_sub(1);
+    let (create, table) =
+        pack::create_lookup_table_ix(&authority.pubkey(), &authority.pubkey(), recent_slot);
+    wallet::send(cluster, authority, &[create], &[]).await?;
+    let addresses = pack::lookup_table_addresses(&authority.pubkey(), &items);
+    for chunk in addresses.chunks(20) {
+        let ix = pack::extend_lookup_table_ix(
+            &table,
+            &authority.pubkey(),
+            &authority.pubkey(),
+            chunk.to_vec(),
+        );
+        wallet::send(cluster, authority, &[ix], &[]).await?;
+    }
+    cluster.next_slot().await?;
+    let data = cluster
+        .account(&table)
+        .await?
+        .ok_or_else(|| RelayerError::Other("lookup table missing".into()))?
+        .data;
+    Ok(pack::lookup_table_account(table, &data)?)
+}
+
+async fn admin(
+    http: &reqwest::Client,
+    url: &str,
+    token: &str,
+    action: &str,
+) -> Result<(), RelayerError> {
+    let r = http
+        .post(format!("{url}/v1/admin/{action}"))
+        .bearer_auth(token)
+        .send()
+        .await
+        .map_err(|e| RelayerError::Other(format!("admin {action}: {e}")))?;
+    if !r.status().is_success() {
+        return Err(RelayerError::Other(format!(
+            "admin {action}: {}",
+            r.status()
+        )));
+    }
+    Ok(())
+}
+
+/// Posts every intent (8 concurrent clients), each answered 202.
+async fn submit_all(
+    http: &reqwest::Client,
+    url: &str,
+    intents: &[SignedIntent],
+) -> Result<(), RelayerError> {
+    // The first intent of a nonce goes in before any second one (first received wins).
+    let mut seen = std::collections::HashSet::new();
+    let (first, later): (Vec<&SignedIntent>, Vec<&SignedIntent>) = intents.iter().partition(|s| {
+        s.intent()
+            .map(|i| seen.insert(i.nonce_account))
+            .unwrap_or(true)
+    });
+    for wave in [first, later] {
+        let mut tasks = tokio::task::JoinSet::new();
+        for chunk in wave.chunks(wave.len().div_ceil(8).max(1)) {
+            let bodies: Vec<String> = chunk.iter().map(|s| s.to_base64()).collect();
+            let http = http.clone();
+            let url = format!("{url}/v1/intents");
+            tasks.spawn(async move {
+                for b in bodies {
+                    let r = http
+                        .post(&url)
+                        .json(&serde_json::json!({ "intent": b }))
+                        .send()
+                        .await
+                        .map_err(|e| RelayerError::Other(format!("submit: {e}")))?;
+                    if r.status() != reqwest::StatusCode::ACCEPTED {
+                        let status = r.status();
+                        let text = r.text().await.unwrap_or_default();
+                        return Err(RelayerError::Other(format!("submit: {status} {text}")));
+                    }
+                }
+                Ok::<(), RelayerError>(())
+            });
+        }
+        while let Some(r) = tasks.join_next().await {
+            r.map_err(|e| RelayerError::Other(e.to_string()))??;
+        }
+    }
+    Ok(())
+}
+
+/// Waits until no intent is pending, queued or submitted.
+pub async fn wait_final(store: &dyn Store, limit: Duration) -> Result<(), RelayerError> {
+    let deadline = Instant::now() + limit;
+    loop {
+        let counts = store.counts().await?;
+        let open: u64 = Status::NON_FINAL
+            .iter()
+            .map(|s| counts.get(s).copied().unwrap_or(0))
+            .sum();
+        if open == 0 {
+            return Ok(());
+        }
+        if Instant::now() >= deadline {
+            return Err(RelayerError::Other(format!(
+                "{open} intents still not final after {} s",
+                limit.as_secs()
+            )));
+        }
+        tokio::time::sleep(Duration::from_millis(25)).await;
+    }
+}
+
+/// Each merchant holds exactly the amounts of its settled intents.
+async fn check_balances(
+    cluster: &dyn Cluster,
+    store: &dyn Store,
+    intents: &[SignedIntent],
+    merchants: &[Pubkey],
+) -> Result<bool, RelayerError> {
+    let mut expected: HashMap<Pubkey, u64> = merchants.iter().map(|m| (*m, 0)).collect();
+    for s in intents {
+        if let Some(r) = store.get(s.id()).await? {
+            if r.status == Status::Settled {
+                let intent = s.intent()?;
+                *expected.entry(intent.recipient).or_default() += intent.amount;
+            }
+        }
+    }
+    for (merchant, want) in expected {
+        if cluster.balance(&merchant).await? != want {
+            return Ok(false);
+        }
+    }
+    Ok(true)
+}

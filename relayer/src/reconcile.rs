@@ -1,0 +1,382 @@
+//! The reconciler: turns each landed transaction's events into per-intent final states,
+//! isolates the culprit when a transaction fails as a whole, expires what is due, and (at
+//! start and on a timer) resumes every batch no live task is handling, e.g. after a crash.
+
+use crate::batch;
+use crate::service::Ctx;
+use crate::store::{BatchState, IntentRecord, Status, Transition};
+use crate::submit::{self, Batch};
+use crate::RelayerError;
+use solana_pubkey::Pubkey;
+use solana_signature::Signature;
+use solana_transaction_error::TransactionError;
+use std::collections::{HashMap, HashSet};
+use std::sync::Arc;
+use std::time::Duration;
+use tokio::sync::watch;
+use tokio::task::JoinSet;
+use toss_intent_processor::events::RejectReason;
+use toss_sdk::cluster::TxStatus;
+use toss_sdk::events::{outcomes, Outcome};
+use toss_sdk::wallet::describe_tx_error;
+
+/// `InsufficientFunds` → `insufficient_funds`.
+pub fn snake(reason: &RejectReason) -> String {
+    let name = format!("{reason:?}");
+    let mut out = String::with_capacity(name.len() + 4);
+    for (i, c) in name.chars().enumerate() {
+        if c.is_ascii_uppercase() {
+            if i > 0 {
+                out.push('_');
+            }
+            out.push(c.to_ascii_lowercase());
+        } else {
+            out.push(c);
+        }
+    }
+    out
+}
+
+fn count_final(ctx: &Ctx, status: Status, n: usize) {
+    if n > 0 {
+        ctx.metrics
+            .finals
+            .with_label_values(&[status.as_str()])
+            .inc_by(n as u64);
+    }
+}
+
+/// A batch's transaction landed: apply each intent's event.
+pub async fn landed(
+    ctx: &Ctx,
+    batch: &Batch,
+    signature: Signature,
+    status: TxStatus,
+) -> Result<(), RelayerError> {
+    promote(ctx, batch, &signature).await?;
+    if let Some(e) = status.err.clone() {
+        ctx.metrics
+            .transactions
+            .with_label_values(&["failed"])
+            .inc();
+        return failed(ctx, batch, &e).await;
+    }
+    ctx.metrics
+        .transactions
+        .with_label_values(&["landed"])
+        .inc();
+    let mut logs = None;
+    for attempt in 0..5u64 {
+        match ctx.cluster.logs(&signature).await {
+            Ok(Some(l)) => {
+                logs = Some(l);
+                break;
+            }
+            Ok(None) => {}
+            Err(e) => submit::note_error(ctx, &e),
+        }
+        tokio::time::sleep(Duration::from_millis(100 * (attempt + 1))).await;
+    }
+    let Some(logs) = logs else {
+        return Err(RelayerError::Other(format!(
+            "logs of {signature} unavailable; the sweeper will retry"
+        )));
+    };
+    let events: HashMap<[u8; 32], Outcome> =
+        outcomes(&logs).into_iter().map(|o| (o.id(), o)).collect();
+    let sig = signature.to_string();
+    let now = crate::now_ms();
+    let mut transitions = Vec::with_capacity(batch.records.len());
+    let mut settled: Vec<&IntentRecord> = Vec::new();
+    for r in &batch.records {
+        let t = match events.get(&r.id) {
+            Some(Outcome::Settled { .. }) => {
+                settled.push(r);
+                let secs = (now.saturating_sub(r.received_at_ms)) as f64 / 1000.0;
+                ctx.metrics.settlement_latency.observe(secs);
+                Transition::new(r.id, Status::Settled, "reconciler")
+                    .signature(sig.clone())
+                    .slot(status.slot)
+            }
+            Some(Outcome::Rejected { reason, .. }) => match reason {
+                RejectReason::Expired => Transition::new(r.id, Status::Expired, "reconciler")
+                    .reason("expired")
+                    .signature(sig.clone()),
+                // The nonce was set in this very slot: try again in a later one.
+                RejectReason::NonceNotAdvanceable => {
+                    Transition::new(r.id, Status::Pending, "reconciler")
+                        .reason("nonce_not_advanceable: retrying")
+                }
+                other => Transition::new(r.id, Status::Rejected, "reconciler")
+                    .reason(snake(other))
+                    .signature(sig.clone())
+                    .slot(status.slot),
+            },
+            None => Transition::new(r.id, Status::Pending, "reconciler")
+                .reason("no outcome in the transaction's logs: retrying"),
+        };
+        transitions.push(t);
+    }
+    let to: Vec<Status> = transitions.iter().map(|t| t.to).collect();
+    let applied = ctx.store.apply(transitions).await?;
+    for (status, ok) in to.iter().zip(&applied) {
+        if *ok && status.is_final() {
+            count_final(ctx, *status, 1);
+        }
+    }
+    // First settled on a nonce wins; every other intent on it can never settle.
+    let mut conflicts = Vec::new();
+    for winner in &settled {
+        for other in ctx.store.pending_on_nonce(winner.nonce_account).await? {
+            if other.id != winner.id {
+                conflicts.push(
+                    Transition::new(other.id, Status::Conflict, "reconciler")
+                        .reason(format!("nonce used by intent {}", hex::encode(winner.id))),
+                );
+            }
+        }
+    }
+    if !conflicts.is_empty() {
+        let n = ctx
+            .store
+            .apply(conflicts)
+            .await?
+            .iter()
+            .filter(|ok| **ok)
+            .count();
+        count_final(ctx, Status::Conflict, n);
+    }
+    for r in &batch.records {
+        ctx.validator
+            .forget_nonce(&Pubkey::new_from_array(r.nonce_account));
+    }
+    ctx.store
+        .finish_batch(batch.id, BatchState::Landed, None)
+        .await?;
+    tracing::info!(%signature, settled = settled.len(), "batch landed");
+    Ok(())
+}
+
+/// Intents still `queued` in a batch whose signature was recorded (a crash between the two
+/// writes) become `submitted`, so outcomes apply to them.
+async fn promote(ctx: &Ctx, batch: &Batch, signature: &Signature) -> Result<(), RelayerError> {
+    let t: Vec<Transition> = batch
+        .records
+        .iter()
+        .filter(|r| r.status == Status::Queued)
+        .map(|r| {
+            Transition::new(r.id, Status::Submitted, "reconciler")
+                .signature(signature.to_string())
+                .batch(batch.id)
+        })
+        .collect();
+    if !t.is_empty() {
+        ctx.store.apply(t).await?;
+    }
+    Ok(())
+}
+
+/// The transaction failed as a whole (or was refused): isolate the culprit by retrying each
+/// intent alone; an intent that fails alone is `rejected` with the program's error name.
+/// A paused program is not any intent's fault: everything waits.
+pub async fn failed(ctx: &Ctx, batch: &Batch, e: &TransactionError) -> Result<(), RelayerError> {
+    let reason = describe_tx_error(e);
+    ctx.store
+        .finish_batch(batch.id, BatchState::Failed, Some(reason.clone()))
+        .await?;
+    let paused_code = u32::from(toss_intent_processor::error::TossError::Paused);
+    let program_paused = matches!(
+        e,
+        TransactionError::InstructionError(_, solana_instruction::error::InstructionError::Custom(c)) if *c == paused_code
+    );
+    let back = |why: String| -> Vec<Transition> {
+        batch
+            .records
+            .iter()
+            .map(|r| Transition::new(r.id, Status::Pending, "reconciler").reason(why.clone()))
+            .collect()
+    };
+    if program_paused {
+        tracing::warn!("program is paused; intents wait");
+        ctx.store
+            .apply(back("program paused: waiting".into()))
+            .await?;
+        // Hold submission a while, as the breaker does.
+        ctx.breaker.record(false);
+        return Ok(());
+    }
+    if batch.records.len() > 1 {
+        tracing::warn!(%reason, "batch failed as a whole; retrying its intents one by one");
+        if let Ok(mut solo) = ctx.solo.lock() {
+            solo.extend(batch.records.iter().map(|r| r.id));
+        }
+        ctx.store
+            .apply(back(format!("batch failed ({reason}): retrying alone")))
+            .await?;
+        return Ok(());
+    }
+    let t: Vec<Transition> = batch
+        .records
+        .iter()
+        .map(|r| Transition::new(r.id, Status::Rejected, "reconciler").reason(reason.clone()))
+        .collect();
+    let n = ctx.store.apply(t).await?.iter().filter(|ok| **ok).count();
+    count_final(ctx, Status::Rejected, n);
+    if let Ok(mut solo) = ctx.solo.lock() {
+        for r in &batch.records {
+            solo.remove(&r.id);
+        }
+    }
+    Ok(())
+}
+
+/// Retries are exhausted and no signature of the batch can land any more.
+pub async fn give_up(ctx: &Ctx, batch: &Batch, why: &str) -> Result<(), RelayerError> {
+    ctx.store
+        .finish_batch(batch.id, BatchState::Dropped, Some(why.to_owned()))
+        .await?;
+    let t: Vec<Transition> = batch
+        .records
+        .iter()
+        .map(|r| Transition::new(r.id, Status::Rejected, "submitter").reason(why.to_owned()))
+        .collect();
+    let n = ctx.store.apply(t).await?.iter().filter(|ok| **ok).count();
+    count_final(ctx, Status::Rejected, n);
+    Ok(())
+}
+
+/// Some intent of the batch expired before any signature landed: expire those, send the
+/// rest again in a new batch.
+pub async fn drop_expired(ctx: &Ctx, batch: &Batch) -> Result<(), RelayerError> {
+    ctx.store
+        .finish_batch(batch.id, BatchState::Dropped, Some("intent expired".into()))
+        .await?;
+    let now = crate::now_ms() / 1000;
+    let t: Vec<Transition> = batch
+        .records
+        .iter()
+        .map(|r| {
+            if r.expiry <= now {
+                Transition::new(r.id, Status::Expired, "submitter").reason("expired")
+            } else {
+                Transition::new(r.id, Status::Pending, "submitter")
+                    .reason("batch dropped for an expired neighbour")
+            }
+        })
+        .collect();
+    let expired = t.iter().filter(|t| t.to == Status::Expired).count();
+    ctx.store.apply(t).await?;
+    count_final(ctx, Status::Expired, expired);
+    Ok(())
+}
+
+/// At start: batches never sent are dropped and their intents go back to `pending`; intents
+/// left `queued` or `submitted` outside any unfinished sent batch go back to `pending`. Sent
+/// batches are resumed by the sweeper (their signatures are checked before anything else).
+pub async fn recover(ctx: &Ctx) -> Result<(), RelayerError> {
+    let batches = ctx.store.unfinished_batches().await?;
+    let mut live: HashSet<i64> = HashSet::new();
+    for b in &batches {
+        if b.signature.is_none() {
+            ctx.store
+                .finish_batch(
+                    b.batch_id,
+                    BatchState::Dropped,
+                    Some("never sent (restart)".into()),
+                )
+                .await?;
+        } else {
+            live.insert(b.batch_id);
+        }
+    }
+    let orphans: Vec<Transition> = ctx
+        .store
+        .nonfinal()
+        .await?
+        .into_iter()
+        .filter(|r| r.status != Status::Pending)
+        .filter(|r| r.batch_id.is_none_or(|b| !live.contains(&b)))
+        .map(|r| Transition::new(r.id, Status::Pending, "recovery").reason("restart"))
+        .collect();
+    if !orphans.is_empty() {
+        tracing::info!(intents = orphans.len(), "restart: intents back to pending");
+        ctx.store.apply(orphans).await?;
+    }
+    if !live.is_empty() {
+        tracing::info!(batches = live.len(), "restart: resuming sent batches");
+    }
+    Ok(())
+}
+
+/// The periodic sweep until `stop`.
+pub async fn sweep_loop(ctx: Arc<Ctx>, mut stop: watch::Receiver<bool>) {
+    let mut tasks = JoinSet::new();
+    let interval = Duration::from_millis(ctx.config.reconcile.sweep_interval_ms.max(10));
+    loop {
+        while tasks.try_join_next().is_some() {}
+        if let Err(e) = sweep(&ctx, &mut tasks).await {
+            tracing::warn!(error = %e, "sweep failed");
+        }
+        tokio::select! {
+            _ = tokio::time::sleep(interval) => {}
+            _ = stop.changed() => break,
+        }
+    }
+    let wait = Duration::from_millis(ctx.config.submit.confirm_timeout_ms);
+    let _ = tokio::time::timeout(wait, async { while tasks.join_next().await.is_some() {} }).await;
+}
+
+/// Expires what is due, resumes unfinished batches nobody handles, refreshes gauges.
+pub async fn sweep(ctx: &Arc<Ctx>, tasks: &mut JoinSet<()>) -> Result<(), RelayerError> {
+    let expired = ctx
+        .store
+        .expire_due(crate::now_ms() / 1000, "sweeper")
+        .await?;
+    count_final(ctx, Status::Expired, expired.len());
+    let active = ctx
+        .active_batches
+        .lock()
+        .map(|a| a.clone())
+        .unwrap_or_default();
+    for b in ctx.store.unfinished_batches().await? {
+        if active.contains(&b.batch_id) || b.signature.is_none() {
+            continue;
+        }
+        let Ok(permit) = ctx.in_flight.clone().try_acquire_owned() else {
+            break;
+        };
+        let mut records = Vec::with_capacity(b.intent_ids.len());
+        for id in &b.intent_ids {
+            if let Some(r) = ctx.store.get(*id).await? {
+                records.push(r);
+            }
+        }
+        let instructions = batch::build_instructions(ctx, &records).await?;
+        batch::claim(ctx, b.batch_id, &records);
+        tracing::info!(batch_id = b.batch_id, "resuming batch");
+        tasks.spawn(submit::run_batch(
+            ctx.clone(),
+            Batch {
+                id: b.batch_id,
+                records,
+                instructions,
+            },
+            permit,
+        ));
+    }
+    let counts = ctx.store.counts().await?;
+    for s in Status::NON_FINAL {
+        let n = counts.get(&s).copied().unwrap_or(0);
+        ctx.metrics
+            .queue_depth
+            .with_label_values(&[s.as_str()])
+            .set(i64::try_from(n).unwrap_or(i64::MAX));
+    }
+    let payer = solana_signer::Signer::pubkey(ctx.fee_payer.as_ref());
+    if let Ok(lamports) = ctx.cluster.balance(&payer).await {
+        ctx.metrics
+            .fee_payer_lamports
+            .set(i64::try_from(lamports).unwrap_or(i64::MAX));
+    }
+    Ok(())
+}

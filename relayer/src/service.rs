@@ -1,0 +1,204 @@
+//! Wiring: one [`Relayer`] is the HTTP intake plus the batcher and sweeper tasks over one
+//! store and one cluster. [`RelayerHandle::shutdown`] stops them in order.
+
+use crate::api;
+use crate::batch;
+use crate::breaker::Breaker;
+use crate::config::Config;
+use crate::metrics::Metrics;
+use crate::reconcile;
+use crate::store::{IntentId, Store};
+use crate::validate::Validator;
+use crate::RelayerError;
+use solana_keypair::Keypair;
+use solana_message::AddressLookupTableAccount;
+use solana_pubkey::Pubkey;
+use std::collections::{HashMap, HashSet};
+use std::net::SocketAddr;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+use tokio::net::TcpListener;
+use tokio::sync::{watch, Notify, Semaphore};
+use tokio::task::JoinHandle;
+use toss_sdk::cluster::Cluster;
+
+/// State shared by every stage (one per relayer instance; no globals).
+pub struct Ctx {
+    /// The validated configuration.
+    pub config: Arc<Config>,
+    /// Where transactions go.
+    pub cluster: Arc<dyn Cluster>,
+    /// Where intents live.
+    pub store: Arc<dyn Store>,
+    /// Signs and pays for settle transactions, receives relayer fees.
+    pub fee_payer: Arc<Keypair>,
+    /// Prometheus metrics.
+    pub metrics: Arc<Metrics>,
+    /// Intake checks.
+    pub validator: Arc<Validator>,
+    /// Pauses submission when the cluster keeps failing.
+    pub breaker: Arc<Breaker>,
+    /// Admin pause: intake continues, submission stops.
+    pub paused: AtomicBool,
+    /// False once shutdown began: intake answers 503.
+    pub accepting: AtomicBool,
+    /// Woken when new intents are stored.
+    pub wake: Notify,
+    /// Bounds batches in flight (`submit.in_flight_max`).
+    pub in_flight: Arc<Semaphore>,
+    /// Batches a live task is handling (the sweeper resumes the others).
+    pub active_batches: Mutex<HashSet<i64>>,
+    /// Nonce accounts with an intent in a live batch (the next one waits).
+    pub busy_nonces: Mutex<HashSet<Pubkey>>,
+    /// Intents whose batch failed as a whole: they are retried alone to isolate the culprit.
+    pub solo: Mutex<HashSet<IntentId>>,
+    /// Token program owning each mint seen so far.
+    pub token_programs: Mutex<HashMap<Pubkey, Pubkey>>,
+    /// Lookup tables for v0 transactions (empty: legacy transactions).
+    pub lookup_tables: Mutex<Vec<AddressLookupTableAccount>>,
+}
+
+impl Ctx {
+    /// True when the admin paused submission.
+    pub fn is_paused(&self) -> bool {
+        self.paused.load(Ordering::SeqCst)
+    }
+
+    /// Pauses or resumes submission.
+    pub fn set_paused(&self, paused: bool) {
+        self.paused.store(paused, Ordering::SeqCst);
+        self.metrics.paused.set(i64::from(paused));
+        if !paused {
+            self.wake.notify_one();
+        }
+    }
+}
+
+/// A relayer being assembled.
+pub struct Relayer {
+    ctx: Arc<Ctx>,
+}
+
+/// A running relayer.
+pub struct RelayerHandle {
+    /// Shared state (tests inspect it).
+    pub ctx: Arc<Ctx>,
+    /// The address the HTTP server listens on.
+    pub addr: SocketAddr,
+    stop: watch::Sender<bool>,
+    server: JoinHandle<()>,
+    batcher: JoinHandle<()>,
+    sweeper: JoinHandle<()>,
+}
+
+impl Relayer {
+    /// A relayer over `cluster` and `store`, paying with `fee_payer`.
+    pub fn new(
+        config: Arc<Config>,
+        cluster: Arc<dyn Cluster>,
+        store: Arc<dyn Store>,
+        fee_payer: Keypair,
+    ) -> Result<Self, RelayerError> {
+        let metrics = Metrics::new().map_err(|e| RelayerError::Other(e.to_string()))?;
+        let validator = Validator::new(config.intake.clone(), cluster.clone());
+        let s = &config.submit;
+        let breaker = Breaker::new(
+            s.breaker_window,
+            s.breaker_failure_ratio,
+            Duration::from_millis(s.breaker_cooldown_ms),
+        );
+        let ctx = Ctx {
+            in_flight: Arc::new(Semaphore::new(s.in_flight_max.max(1))),
+            config,
+            cluster,
+            store,
+            fee_payer: Arc::new(fee_payer),
+            metrics: Arc::new(metrics),
+            validator: Arc::new(validator),
+            breaker: Arc::new(breaker),
+            paused: AtomicBool::new(false),
+            accepting: AtomicBool::new(true),
+            wake: Notify::new(),
+            active_batches: Mutex::new(HashSet::new()),
+            busy_nonces: Mutex::new(HashSet::new()),
+            solo: Mutex::new(HashSet::new()),
+            token_programs: Mutex::new(HashMap::new()),
+            lookup_tables: Mutex::new(Vec::new()),
+        };
+        Ok(Self { ctx: Arc::new(ctx) })
+    }
+
+    /// Settles with v0 transactions using `tables`.
+    pub fn with_lookup_tables(self, tables: Vec<AddressLookupTableAccount>) -> Self {
+        if let Ok(mut t) = self.ctx.lookup_tables.lock() {
+            *t = tables;
+        }
+        self
+    }
+
+    /// Recovers from any earlier crash, then serves on `listener` and starts the pipeline.
+    pub async fn start(self, listener: TcpListener) -> Result<RelayerHandle, RelayerError> {
+        let ctx = self.ctx;
+        reconcile::recover(&ctx).await?;
+        let addr = listener
+            .local_addr()
+            .map_err(|e| RelayerError::Server(e.to_string()))?;
+        let (stop, stop_rx) = watch::channel(false);
+        let app = api::router(ctx.clone());
+        let mut server_stop = stop_rx.clone();
+        let server = tokio::spawn(async move {
+            let serve = axum::serve(
+                listener,
+                app.into_make_service_with_connect_info::<SocketAddr>(),
+            )
+            .with_graceful_shutdown(async move {
+                let _ = server_stop.wait_for(|s| *s).await;
+            });
+            if let Err(e) = serve.await {
+                tracing::error!(error = %e, "http server stopped");
+            }
+        });
+        let batcher = tokio::spawn(batch::run(ctx.clone(), stop_rx.clone()));
+        let sweeper = tokio::spawn(reconcile::sweep_loop(ctx.clone(), stop_rx));
+        tracing::info!(%addr, fee_payer = %solana_signer::Signer::pubkey(ctx.fee_payer.as_ref()), "relayer started");
+        Ok(RelayerHandle {
+            ctx,
+            addr,
+            stop,
+            server,
+            batcher,
+            sweeper,
+        })
+    }
+}
+
+impl RelayerHandle {
+    /// The base URL of the HTTP API.
+    pub fn url(&self) -> String {
+        format!("http://{}", self.addr)
+    }
+
+    /// Stops in order: intake (new requests get 503), the batcher (after one last flush of
+    /// what is pending), in-flight transactions (bounded by `submit.confirm_timeout_ms`),
+    /// then flushes the store. Whatever is not final resumes at the next start.
+    pub async fn shutdown(self) -> Result<(), RelayerError> {
+        self.ctx.accepting.store(false, Ordering::SeqCst);
+        let _ = self.stop.send(true);
+        let _ = self.server.await;
+        let _ = self.batcher.await;
+        let _ = self.sweeper.await;
+        self.ctx.store.flush().await?;
+        tracing::info!("relayer stopped");
+        Ok(())
+    }
+
+    /// Simulates a crash: every task (and, with the batcher's and sweeper's task sets, every
+    /// in-flight batch) is aborted at once; nothing is drained beyond what the store already
+    /// committed.
+    pub fn abort(self) {
+        self.server.abort();
+        self.batcher.abort();
+        self.sweeper.abort();
+    }
+}

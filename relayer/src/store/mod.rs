@@ -1,0 +1,337 @@
+//! Durable storage of intents, their lifecycle and the batches that carry them.
+//!
+//! The [`Store`] trait is backend-neutral (no SQLite types appear in it) so a
+//! PostgreSQL implementation can follow; [`SqliteStore`] is the first backend.
+
+use std::borrow::Cow;
+use std::collections::BTreeMap;
+
+use async_trait::async_trait;
+
+mod schema;
+mod sqlite;
+mod status;
+
+#[cfg(test)]
+mod tests;
+
+pub use schema::{Migration, MIGRATIONS};
+pub use sqlite::{SqliteStore, StoreStats, MAX_GROUP_COMMIT};
+pub use status::{BatchState, Status, UnknownState};
+
+/// Identifier of an intent: the SHA-256 of its intent bytes.
+pub type IntentId = [u8; 32];
+
+/// Result type of every store operation.
+pub type StoreResult<T> = Result<T, StoreError>;
+
+/// Errors returned by a [`Store`].
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum StoreError {
+    /// File-system or operating-system failure (opening, creating folders).
+    #[error("store i/o error: {0}")]
+    Io(String),
+    /// The database engine reported an error.
+    #[error("database error: {0}")]
+    Sqlite(String),
+    /// Applying schema migrations failed, or the database is newer than this binary.
+    #[error("schema migration failed: {0}")]
+    Migration(String),
+    /// The writer thread is gone; no further writes are possible.
+    #[error("store is closed (writer thread gone)")]
+    Closed,
+    /// A row could not be decoded into a record.
+    #[error("corrupt row: {0}")]
+    Corrupt(String),
+    /// The caller passed an argument the store cannot act on.
+    #[error("invalid argument: {0}")]
+    InvalidInput(String),
+    /// An internal task failed (for example a panicked blocking read).
+    #[error("internal store error: {0}")]
+    Internal(String),
+}
+
+/// A validated intent about to be stored.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct NewIntent {
+    /// SHA-256 of the intent bytes.
+    pub id: IntentId,
+    /// The 64-byte ed25519 signature followed by the intent bytes.
+    pub signed: Vec<u8>,
+    /// The sender's public key.
+    pub sender: [u8; 32],
+    /// The durable nonce account the intent is bound to.
+    pub nonce_account: [u8; 32],
+    /// The nonce value the intent was signed against.
+    pub nonce_value: [u8; 32],
+    /// Unix time (seconds) after which the intent may no longer settle.
+    pub expiry: i64,
+    /// Amount in lamports (or token base units).
+    pub amount: u64,
+    /// Fee offered to the relayer, in lamports.
+    pub fee: u64,
+    /// 0 = SOL transfer, 1 = token transfer.
+    pub kind: u8,
+    /// Token mint for `kind == 1`.
+    pub mint: Option<[u8; 32]>,
+    /// When the relayer received it (unix milliseconds).
+    pub received_at_ms: i64,
+    /// Where it came from, e.g. `"http 127.0.0.1"` or `"noise"`.
+    pub source: String,
+}
+
+/// A stored intent together with its current lifecycle state.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct IntentRecord {
+    /// The intent as it was received.
+    pub intent: NewIntent,
+    /// Current lifecycle state.
+    pub status: Status,
+    /// Why it is in its current state (set by the last transition).
+    pub reason: Option<String>,
+    /// Last known base58 transaction signature carrying it.
+    pub signature: Option<String>,
+    /// Slot at which it was observed (settled or failed), if known.
+    pub slot: Option<u64>,
+    /// Last batch it was placed in, if any.
+    pub batch_id: Option<i64>,
+    /// Number of transitions that asked to bump the attempt counter.
+    pub attempts: u32,
+    /// Time of the last state change (unix milliseconds).
+    pub updated_at_ms: i64,
+    /// Monotonic insertion order; the lower `seq` wins a nonce conflict.
+    pub seq: i64,
+}
+
+impl std::ops::Deref for IntentRecord {
+    type Target = NewIntent;
+
+    /// Gives direct access to the intent's fields (`record.sender`, ...).
+    fn deref(&self) -> &NewIntent {
+        &self.intent
+    }
+}
+
+/// Result of inserting one intent.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum InsertOutcome {
+    /// Newly stored, now `pending`.
+    Inserted(IntentRecord),
+    /// An intent with the same id was already stored; nothing was written.
+    Existing(IntentRecord),
+}
+
+impl InsertOutcome {
+    /// The record, whichever way it came.
+    pub fn record(&self) -> &IntentRecord {
+        match self {
+            InsertOutcome::Inserted(r) | InsertOutcome::Existing(r) => r,
+        }
+    }
+
+    /// True when this call stored the intent.
+    pub fn is_inserted(&self) -> bool {
+        matches!(self, InsertOutcome::Inserted(_))
+    }
+}
+
+/// A requested state change of one intent, applied only if the rules allow it.
+///
+/// `reason` replaces the stored reason (`None` clears it); `signature`,
+/// `slot` and `batch_id` overwrite the stored value when `Some` and keep it
+/// when `None`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Transition {
+    /// Intent to move.
+    pub id: IntentId,
+    /// Target state.
+    pub to: Status,
+    /// Why, recorded on the intent and in the audit log.
+    pub reason: Option<String>,
+    /// Transaction signature involved, if any.
+    pub signature: Option<String>,
+    /// Slot observed, if any.
+    pub slot: Option<u64>,
+    /// Batch involved, if any.
+    pub batch_id: Option<i64>,
+    /// Component making the change: "batcher", "submitter", "reconciler", ...
+    pub actor: Cow<'static, str>,
+    /// Increment the intent's attempt counter when applied.
+    pub bump_attempts: bool,
+}
+
+impl Transition {
+    /// A transition with no reason, signature, slot or batch.
+    pub fn new(id: IntentId, to: Status, actor: impl Into<Cow<'static, str>>) -> Self {
+        Transition {
+            id,
+            to,
+            reason: None,
+            signature: None,
+            slot: None,
+            batch_id: None,
+            actor: actor.into(),
+            bump_attempts: false,
+        }
+    }
+
+    /// Sets the reason.
+    pub fn reason(mut self, reason: impl Into<String>) -> Self {
+        self.reason = Some(reason.into());
+        self
+    }
+
+    /// Sets the transaction signature.
+    pub fn signature(mut self, signature: impl Into<String>) -> Self {
+        self.signature = Some(signature.into());
+        self
+    }
+
+    /// Sets the slot.
+    pub fn slot(mut self, slot: u64) -> Self {
+        self.slot = Some(slot);
+        self
+    }
+
+    /// Sets the batch id.
+    pub fn batch(mut self, batch_id: i64) -> Self {
+        self.batch_id = Some(batch_id);
+        self
+    }
+
+    /// Asks for the attempt counter to be incremented.
+    pub fn bump_attempts(mut self) -> Self {
+        self.bump_attempts = true;
+        self
+    }
+}
+
+/// One entry of an intent's audit trail.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct AuditRow {
+    /// Position in the global audit log (monotonic).
+    pub audit_id: i64,
+    /// Intent concerned.
+    pub intent_id: IntentId,
+    /// Previous state; `None` for the insertion row.
+    pub from: Option<Status>,
+    /// New state.
+    pub to: Status,
+    /// Reason given with the transition.
+    pub reason: Option<String>,
+    /// Signature given with the transition.
+    pub signature: Option<String>,
+    /// Who made the change (the intent's source for the insertion row).
+    pub actor: String,
+    /// When (unix milliseconds).
+    pub at_ms: i64,
+}
+
+/// A batch: the intents of one logical transaction and its sending history.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct BatchRecord {
+    /// Id assigned by the store.
+    pub batch_id: i64,
+    /// Latest signature sent (all of them: [`Store::batch_signatures`]).
+    pub signature: Option<String>,
+    /// Intents in the batch, in transaction order.
+    pub intent_ids: Vec<IntentId>,
+    /// Blockhash (or durable nonce value) of the latest signature.
+    pub blockhash: Option<String>,
+    /// Last block height at which the latest signature can land.
+    pub last_valid_block_height: Option<u64>,
+    /// Current state.
+    pub state: BatchState,
+    /// Creation time (unix milliseconds).
+    pub created_at_ms: i64,
+    /// Last change (unix milliseconds).
+    pub updated_at_ms: i64,
+    /// Error recorded when finished, if any.
+    pub error: Option<String>,
+}
+
+/// Durable intent storage shared by every relayer component.
+///
+/// Every write method returns only after its data is durably committed.
+/// Implementations must be usable as `Arc<dyn Store>`.
+#[async_trait]
+pub trait Store: Send + Sync {
+    /// Stores new intents as `pending`, idempotently on id.
+    ///
+    /// Each new intent also gets an audit row (from `None` to `pending`,
+    /// actor = its source). Outcomes are in input order.
+    async fn insert_intents(&self, intents: Vec<NewIntent>) -> StoreResult<Vec<InsertOutcome>>;
+
+    /// Loads one intent.
+    async fn get(&self, id: IntentId) -> StoreResult<Option<IntentRecord>>;
+
+    /// Applies transitions in order in one database transaction.
+    ///
+    /// Each entry of the result says whether that transition was allowed
+    /// (and so applied and audited); unknown ids give `false`.
+    async fn apply(&self, transitions: Vec<Transition>) -> StoreResult<Vec<bool>>;
+
+    /// Intents in any of `statuses`, lowest `seq` first, at most `limit`.
+    async fn load_by_status(
+        &self,
+        statuses: &[Status],
+        limit: usize,
+    ) -> StoreResult<Vec<IntentRecord>>;
+
+    /// Every non-final intent, lowest `seq` first (restart resume).
+    async fn nonfinal(&self) -> StoreResult<Vec<IntentRecord>>;
+
+    /// Non-final intents on one nonce account, lowest `seq` first.
+    async fn pending_on_nonce(&self, nonce_account: [u8; 32]) -> StoreResult<Vec<IntentRecord>>;
+
+    /// Number of intents in each status (every status present, zero included).
+    async fn counts(&self) -> StoreResult<BTreeMap<Status, u64>>;
+
+    /// Audit trail of one intent, oldest first.
+    async fn audit(&self, id: IntentId) -> StoreResult<Vec<AuditRow>>;
+
+    /// Moves every `pending` or `queued` intent whose expiry is before
+    /// `now_unix` to `expired`, returning their ids.
+    ///
+    /// `submitted` intents are left to the reconciler: their transaction
+    /// may still land.
+    async fn expire_due(&self, now_unix: i64, actor: &str) -> StoreResult<Vec<IntentId>>;
+
+    /// Creates an `open` batch of existing intents and returns its id.
+    async fn create_batch(&self, intent_ids: Vec<IntentId>) -> StoreResult<i64>;
+
+    /// Records that the batch is (about to be) sent with `signature`.
+    ///
+    /// Call it *before* broadcasting so that no sent signature can be lost
+    /// in a crash. Every signature is kept in the batch's history. Returns
+    /// `false` if the batch is unknown or already finished.
+    async fn mark_batch_sent(
+        &self,
+        batch_id: i64,
+        signature: String,
+        blockhash: String,
+        last_valid_block_height: u64,
+    ) -> StoreResult<bool>;
+
+    /// Moves a batch to a final state (`landed`, `failed` or `dropped`).
+    ///
+    /// Returns `false` if the batch is unknown or already finished.
+    async fn finish_batch(
+        &self,
+        batch_id: i64,
+        state: BatchState,
+        error: Option<String>,
+    ) -> StoreResult<bool>;
+
+    /// Every signature ever recorded for the batch, oldest first.
+    async fn batch_signatures(&self, batch_id: i64) -> StoreResult<Vec<String>>;
+
+    /// Loads one batch.
+    async fn get_batch(&self, batch_id: i64) -> StoreResult<Option<BatchRecord>>;
+
+    /// Batches still `open` or `sent`, oldest first (crash recovery).
+    async fn unfinished_batches(&self) -> StoreResult<Vec<BatchRecord>>;
+
+    /// Waits until every write queued before this call is committed.
+    async fn flush(&self) -> StoreResult<()>;
+}

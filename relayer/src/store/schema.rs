@@ -1,0 +1,150 @@
+//! Numbered schema migrations and the runner that applies them.
+//!
+//! Each migration runs in its own `BEGIN IMMEDIATE` transaction together with
+//! the row recording it in `schema_migrations`, so a crash never leaves a
+//! half-applied migration behind and two processes cannot apply one twice.
+
+use rusqlite::{Connection, OptionalExtension, TransactionBehavior};
+
+use super::StoreError;
+
+/// One schema migration, embedded in the binary.
+#[derive(Debug, Clone, Copy)]
+pub struct Migration {
+    /// Version number; applied in increasing order.
+    pub version: i64,
+    /// Name, matching the file name without `.sql`.
+    pub name: &'static str,
+    /// The SQL script.
+    pub sql: &'static str,
+}
+
+/// Every migration, in the order it must be applied.
+pub const MIGRATIONS: &[Migration] = &[Migration {
+    version: 1,
+    name: "0001_init",
+    sql: include_str!("../../migrations/0001_init.sql"),
+}];
+
+fn mig_err(version: i64, e: rusqlite::Error) -> StoreError {
+    StoreError::Migration(format!("version {version}: {e}"))
+}
+
+/// Applies every migration not yet recorded, returning the versions applied now.
+///
+/// Fails if the database records a version this binary does not know
+/// (it was written by a newer relayer).
+pub(crate) fn migrate(conn: &mut Connection) -> Result<Vec<i64>, StoreError> {
+    migrate_with(conn, MIGRATIONS)
+}
+
+pub(crate) fn migrate_with(
+    conn: &mut Connection,
+    migrations: &[Migration],
+) -> Result<Vec<i64>, StoreError> {
+    conn.execute_batch(
+        "CREATE TABLE IF NOT EXISTS schema_migrations (
+             version        INTEGER PRIMARY KEY,
+             name           TEXT    NOT NULL,
+             applied_at_ms  INTEGER NOT NULL
+         )",
+    )
+    .map_err(|e| mig_err(0, e))?;
+
+    let known_max = migrations.iter().map(|m| m.version).max().unwrap_or(0);
+    let db_max: Option<i64> = conn
+        .query_row("SELECT MAX(version) FROM schema_migrations", [], |r| {
+            r.get(0)
+        })
+        .map_err(|e| mig_err(0, e))?;
+    if let Some(v) = db_max.filter(|v| *v > known_max) {
+        return Err(StoreError::Migration(format!(
+            "database is at schema version {v}, newer than the {known_max} this binary knows"
+        )));
+    }
+
+    let mut applied = Vec::new();
+    let mut last = 0;
+    for m in migrations {
+        if m.version <= last {
+            return Err(StoreError::Migration(format!(
+                "migration {} is out of order",
+                m.name
+            )));
+        }
+        last = m.version;
+        let tx = conn
+            .transaction_with_behavior(TransactionBehavior::Immediate)
+            .map_err(|e| mig_err(m.version, e))?;
+        let done = tx
+            .query_row(
+                "SELECT 1 FROM schema_migrations WHERE version = ?1",
+                [m.version],
+                |_| Ok(()),
+            )
+            .optional()
+            .map_err(|e| mig_err(m.version, e))?
+            .is_some();
+        if done {
+            continue;
+        }
+        tx.execute_batch(m.sql).map_err(|e| mig_err(m.version, e))?;
+        tx.execute(
+            "INSERT INTO schema_migrations (version, name, applied_at_ms) VALUES (?1, ?2, ?3)",
+            rusqlite::params![m.version, m.name, super::sqlite::now_ms()],
+        )
+        .map_err(|e| mig_err(m.version, e))?;
+        tx.commit().map_err(|e| mig_err(m.version, e))?;
+        tracing::info!(
+            version = m.version,
+            name = m.name,
+            "applied schema migration"
+        );
+        applied.push(m.version);
+    }
+    Ok(applied)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn applies_once_in_order() -> Result<(), StoreError> {
+        let mut conn = Connection::open_in_memory().map_err(|e| mig_err(0, e))?;
+        assert_eq!(migrate(&mut conn)?, vec![1]);
+        assert_eq!(migrate(&mut conn)?, Vec::<i64>::new());
+        let extra = [
+            MIGRATIONS[0],
+            Migration {
+                version: 2,
+                name: "0002_test",
+                sql: "CREATE TABLE t2 (x INTEGER);",
+            },
+        ];
+        assert_eq!(migrate_with(&mut conn, &extra)?, vec![2]);
+        // A binary that only knows version 1 refuses the newer database.
+        assert!(matches!(migrate(&mut conn), Err(StoreError::Migration(_))));
+        Ok(())
+    }
+
+    #[test]
+    fn failed_migration_leaves_nothing() -> Result<(), StoreError> {
+        let mut conn = Connection::open_in_memory().map_err(|e| mig_err(0, e))?;
+        let bad = [Migration {
+            version: 1,
+            name: "0001_bad",
+            sql: "CREATE TABLE ok (x INTEGER); THIS IS NOT SQL;",
+        }];
+        assert!(migrate_with(&mut conn, &bad).is_err());
+        let tables: i64 = conn
+            .query_row(
+                "SELECT COUNT(*) FROM sqlite_master WHERE name IN ('ok')",
+                [],
+                |r| r.get(0),
+            )
+            .map_err(|e| mig_err(0, e))?;
+        assert_eq!(tables, 0);
+        Ok(())
+    }
+}

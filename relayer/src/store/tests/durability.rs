@@ -1,0 +1,186 @@
+//! Group commit, reopening, value ranges and migrations.
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use super::{intent, TempDb, TestResult};
+use crate::store::{SqliteStore, Status, Store, StoreError, Transition};
+
+/// Blocks the writer thread (inside its transaction) until the returned
+/// sender is used or dropped.
+async fn pause_writer(store: &Arc<SqliteStore>) -> Result<std::sync::mpsc::Sender<()>, StoreError> {
+    let (release, gate) = std::sync::mpsc::channel::<()>();
+    let (started_tx, started) = tokio::sync::oneshot::channel::<()>();
+    let s = Arc::clone(store);
+    tokio::spawn(async move {
+        s.write(move |_| {
+            let _ = started_tx.send(());
+            Ok(gate.recv().ok())
+        })
+        .await
+    });
+    started.await.map_err(|_| StoreError::Closed)?;
+    Ok(release)
+}
+
+async fn wait_queued(store: &SqliteStore, n: usize) -> TestResult {
+    for _ in 0..10_000 {
+        if store.stats().queued >= n {
+            return Ok(());
+        }
+        tokio::time::sleep(Duration::from_millis(1)).await;
+    }
+    Err(format!("only {} of {n} writes queued", store.stats().queued).into())
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn concurrent_inserts_are_group_committed_and_durable() -> TestResult {
+    let db = TempDb::new()?;
+    let store = Arc::new(db.open()?);
+    let before = store.stats();
+    let release = pause_writer(&store).await?;
+    let tasks: Vec<_> = (0..64)
+        .map(|n| {
+            let s = Arc::clone(&store);
+            tokio::spawn(async move { s.insert_intents(vec![intent(n)]).await })
+        })
+        .collect();
+    wait_queued(&store, 64).await?;
+    release.send(())?;
+    for t in tasks {
+        let out = t.await??;
+        assert!(out[0].is_inserted());
+    }
+    let after = store.stats();
+    let commits = after.commits - before.commits;
+    let jobs = after.write_jobs - before.write_jobs;
+    assert_eq!(jobs, 65, "64 inserts + the pause job");
+    assert!(commits < jobs, "{commits} commits for {jobs} writes");
+    assert_eq!(commits, 1, "everything waiting joins one group");
+
+    drop(store);
+    let store = db.open()?;
+    let all = store.nonfinal().await?;
+    assert_eq!(all.len(), 64);
+    let seqs: Vec<i64> = all.iter().map(|r| r.seq).collect();
+    assert_eq!(seqs, (1..=64).collect::<Vec<i64>>());
+    Ok(())
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn unpaused_concurrent_inserts_all_land() -> TestResult {
+    let db = TempDb::new()?;
+    let store = Arc::new(db.open()?);
+    let barrier = Arc::new(tokio::sync::Barrier::new(64));
+    let tasks: Vec<_> = (0..64)
+        .map(|n| {
+            let (s, b) = (Arc::clone(&store), Arc::clone(&barrier));
+            tokio::spawn(async move {
+                b.wait().await;
+                s.insert_intents(vec![intent(n)]).await
+            })
+        })
+        .collect();
+    for t in tasks {
+        assert!(t.await??[0].is_inserted());
+    }
+    let stats = store.stats();
+    assert!(stats.commits <= stats.write_jobs);
+    assert_eq!(store.counts().await?[&Status::Pending], 64);
+    Ok(())
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn failed_job_does_not_spoil_its_group() -> TestResult {
+    let store = Arc::new(SqliteStore::open_in_memory()?);
+    let release = pause_writer(&store).await?;
+    let s1 = Arc::clone(&store);
+    let bad = tokio::spawn(async move { s1.create_batch(vec![[42; 32]]).await });
+    let s2 = Arc::clone(&store);
+    let good = tokio::spawn(async move { s2.insert_intents(vec![intent(1)]).await });
+    wait_queued(&store, 2).await?;
+    let commits = store.stats().commits;
+    release.send(())?;
+    assert!(matches!(bad.await?, Err(StoreError::InvalidInput(_))));
+    assert!(good.await??[0].is_inserted());
+    assert_eq!(store.stats().commits, commits + 1);
+    assert!(store.unfinished_batches().await?.is_empty(), "rolled back");
+    assert!(store.get(intent(1).id).await?.is_some());
+    Ok(())
+}
+
+#[tokio::test]
+async fn reopen_keeps_everything() -> TestResult {
+    let db = TempDb::new()?;
+    {
+        let store = db.open()?;
+        store.insert_intents((0..3).map(intent).collect()).await?;
+        store
+            .apply(vec![
+                Transition::new(intent(0).id, Status::Queued, "batcher"),
+                Transition::new(intent(1).id, Status::Rejected, "api").reason("bad"),
+            ])
+            .await?;
+        store.flush().await?;
+    }
+    let store = db.open()?;
+    let left: Vec<_> = store.nonfinal().await?.into_iter().map(|r| r.id).collect();
+    assert_eq!(left, vec![intent(0).id, intent(2).id]);
+    let rejected = store.get(intent(1).id).await?.ok_or("missing")?;
+    assert_eq!(rejected.status, Status::Rejected);
+    assert_eq!(rejected.reason.as_deref(), Some("bad"));
+    assert_eq!(rejected.intent, intent(1));
+    assert_eq!(store.audit(intent(0).id).await?.len(), 2);
+    // New inserts continue the sequence.
+    let out = store.insert_intents(vec![intent(3)]).await?;
+    assert_eq!(out[0].record().seq, 4);
+    Ok(())
+}
+
+#[tokio::test]
+async fn u64_extremes_round_trip() -> TestResult {
+    let db = TempDb::new()?;
+    let mut a = intent(1);
+    a.amount = u64::MAX;
+    a.fee = 1 << 63;
+    {
+        let store = db.open()?;
+        store.insert_intents(vec![a.clone()]).await?;
+        let t = vec![
+            Transition::new(a.id, Status::Queued, "batcher"),
+            Transition::new(a.id, Status::Submitted, "submitter"),
+            Transition::new(a.id, Status::Settled, "reconciler").slot(u64::MAX),
+        ];
+        assert_eq!(store.apply(t).await?, vec![true; 3]);
+        let b = store.create_batch(vec![a.id]).await?;
+        store
+            .mark_batch_sent(b, "s".into(), "h".into(), u64::MAX)
+            .await?;
+    }
+    let store = db.open()?;
+    let rec = store.get(a.id).await?.ok_or("missing")?;
+    assert_eq!(rec.amount, u64::MAX);
+    assert_eq!(rec.fee, 1 << 63);
+    assert_eq!(rec.slot, Some(u64::MAX));
+    let batch = store.unfinished_batches().await?.pop().ok_or("no batch")?;
+    assert_eq!(batch.last_valid_block_height, Some(u64::MAX));
+    Ok(())
+}
+
+#[tokio::test]
+async fn migrations_are_idempotent_on_reopen() -> TestResult {
+    let db = TempDb::new()?;
+    for _ in 0..3 {
+        let store = db.open()?;
+        store.insert_intents(vec![intent(1)]).await?;
+    }
+    let conn = rusqlite::Connection::open(&db.path)?;
+    let rows: Vec<(i64, String)> = conn
+        .prepare("SELECT version, name FROM schema_migrations")?
+        .query_map([], |r| Ok((r.get(0)?, r.get(1)?)))?
+        .collect::<Result<_, _>>()?;
+    assert_eq!(rows, vec![(1, "0001_init".to_string())]);
+    let mode: String = conn.query_row("PRAGMA journal_mode", [], |r| r.get(0))?;
+    assert_eq!(mode, "wal");
+    Ok(())
+}

@@ -1,0 +1,354 @@
+//! The submitter: signs a batch with the fee payer, sends it, rebroadcasts the same bytes while
+//! its blockhash is valid, and re-signs with a new blockhash only once no earlier signature
+//! of the batch can land any more (every signature is stored before it is broadcast, and
+//! checked before anything is sent again). Transient failures back off exponentially, up to
+//! `submit.max_retries`; the circuit breaker holds sends while the cluster keeps failing.
+
+use crate::reconcile;
+use crate::service::Ctx;
+use crate::store::{IntentRecord, Status, Transition};
+use crate::RelayerError;
+use solana_instruction::Instruction;
+use solana_message::{v0, VersionedMessage};
+use solana_signature::Signature;
+use solana_signer::Signer;
+use solana_transaction::versioned::VersionedTransaction;
+use solana_transaction::Transaction;
+use solana_transaction_error::TransactionError;
+use std::sync::Arc;
+use std::time::Duration;
+use tokio::sync::OwnedSemaphorePermit;
+use tokio::time::Instant;
+use toss_sdk::cluster::{ClusterError, TxStatus};
+use tracing::Instrument;
+
+/// How often the same signed transaction is broadcast again while it is valid.
+const REBROADCAST: Duration = Duration::from_millis(2_000);
+/// How soon a transaction refused for a passing reason (accounts in use) is sent again.
+const RETRY_SOON: Duration = Duration::from_millis(20);
+/// How often statuses are polled while waiting.
+const POLL: Duration = Duration::from_millis(50);
+
+/// One settle transaction's worth of intents.
+pub struct Batch {
+    /// Store id of the batch.
+    pub id: i64,
+    /// Its intents, in transaction order.
+    pub records: Vec<IntentRecord>,
+    /// Compute budget, precompile and `intent_settle` instructions.
+    pub instructions: Vec<Instruction>,
+}
+
+/// How a signed transaction ended while we watched it.
+enum Watch {
+    /// It landed (successfully or not).
+    Landed(Signature, TxStatus),
+    /// The cluster refused it before execution, for a reason that will not change.
+    Refused(TransactionError),
+    /// Its blockhash expired without it landing.
+    Expired,
+    /// We could not tell before `confirm_timeout_ms` (cluster unreachable).
+    Unknown,
+}
+
+/// What earlier signatures of the batch say.
+enum Earlier {
+    /// None was recorded, or all expired without landing.
+    Clear,
+    /// One landed.
+    Landed(Signature, TxStatus),
+    /// The latest may still land (its blockhash is valid).
+    Pending,
+}
+
+/// Drives one batch to an outcome, then releases its nonces and wakes the batcher.
+pub async fn run_batch(ctx: Arc<Ctx>, batch: Batch, permit: OwnedSemaphorePermit) {
+    let span = tracing::info_span!("batch", batch_id = batch.id, intents = batch.records.len());
+    async {
+        if let Err(e) = drive(&ctx, &batch).await {
+            tracing::warn!(error = %e, "batch left for the sweeper");
+        }
+    }
+    .instrument(span)
+    .await;
+    release(&ctx, &batch);
+    drop(permit);
+    ctx.wake.notify_one();
+}
+
+fn release(ctx: &Ctx, batch: &Batch) {
+    if let Ok(mut active) = ctx.active_batches.lock() {
+        active.remove(&batch.id);
+    }
+    if let Ok(mut busy) = ctx.busy_nonces.lock() {
+        for r in &batch.records {
+            busy.remove(&solana_pubkey::Pubkey::new_from_array(r.nonce_account));
+        }
+    }
+}
+
+fn backoff(ctx: &Ctx, attempt: u32) -> Duration {
+    let s = &ctx.config.submit;
+    let factor = 1u64 << attempt.min(16);
+    Duration::from_millis(
+        s.backoff_initial_ms
+            .saturating_mul(factor)
+            .min(s.backoff_max_ms),
+    )
+}
+
+async fn drive(ctx: &Ctx, batch: &Batch) -> Result<(), RelayerError> {
+    let max_retries = ctx.config.submit.max_retries;
+    let mut failures = 0u32;
+    let mut marked = batch.records.iter().all(|r| r.status == Status::Submitted);
+    loop {
+        match earlier(ctx, batch.id).await {
+            Ok(Earlier::Landed(sig, status)) => {
+                return reconcile::landed(ctx, batch, sig, status).await
+            }
+            Ok(Earlier::Pending) => {
+                tokio::time::sleep(POLL * 4).await;
+                continue;
+            }
+            Ok(Earlier::Clear) => {}
+            Err(e) => {
+                failures += 1;
+                if failures > max_retries {
+                    return Err(e);
+                }
+                tokio::time::sleep(backoff(ctx, failures)).await;
+                continue;
+            }
+        }
+        if failures > max_retries {
+            return reconcile::give_up(ctx, batch, "retries exhausted").await;
+        }
+        if batch
+            .records
+            .iter()
+            .any(|r| r.expiry <= crate::now_ms() / 1000)
+        {
+            // Nothing of this batch can land any more: expire what is due, re-pack the rest.
+            return reconcile::drop_expired(ctx, batch).await;
+        }
+        let wait = ctx.breaker.wait();
+        if wait > Duration::ZERO {
+            tokio::time::sleep(wait).await;
+        }
+        let (blockhash, last_valid) = match ctx.cluster.latest_blockhash().await {
+            Ok(v) => {
+                ctx.breaker.record(true);
+                v
+            }
+            Err(e) => {
+                note_error(ctx, &e);
+                failures += 1;
+                tokio::time::sleep(backoff(ctx, failures)).await;
+                continue;
+            }
+        };
+        let tx = sign(ctx, &batch.instructions, blockhash)?;
+        let signature = tx.signatures[0];
+        let recorded = ctx
+            .store
+            .mark_batch_sent(
+                batch.id,
+                signature.to_string(),
+                blockhash.to_string(),
+                last_valid,
+            )
+            .await?;
+        if !recorded {
+            return Err(RelayerError::Other("batch already finished".into()));
+        }
+        if !marked {
+            let submitted = batch
+                .records
+                .iter()
+                .map(|r| {
+                    Transition::new(r.id, Status::Submitted, "submitter")
+                        .signature(signature.to_string())
+                        .batch(batch.id)
+                        .bump_attempts()
+                })
+                .collect();
+            ctx.store.apply(submitted).await?;
+            marked = true;
+        }
+        ctx.metrics.batch_size.observe(batch.records.len() as f64);
+        tracing::debug!(%signature, "sending");
+        match watch(ctx, &tx, last_valid).await {
+            Watch::Landed(sig, status) => return reconcile::landed(ctx, batch, sig, status).await,
+            Watch::Refused(e) => return reconcile::failed(ctx, batch, &e).await,
+            Watch::Expired => {
+                ctx.metrics
+                    .transactions
+                    .with_label_values(&["expired"])
+                    .inc();
+                failures += 1;
+            }
+            Watch::Unknown => {
+                failures += 1;
+                tokio::time::sleep(backoff(ctx, failures)).await;
+            }
+        }
+    }
+}
+
+/// Records a cluster failure for the breaker and the metrics.
+pub fn note_error(ctx: &Ctx, e: &ClusterError) {
+    ctx.breaker.record(false);
+    ctx.metrics.rpc_errors.inc();
+    tracing::debug!(error = %e, "cluster request failed");
+}
+
+fn sign(
+    ctx: &Ctx,
+    ixs: &[Instruction],
+    blockhash: solana_hash::Hash,
+) -> Result<VersionedTransaction, RelayerError> {
+    let payer = ctx.fee_payer.as_ref();
+    let tables = ctx
+        .lookup_tables
+        .lock()
+        .map(|t| t.clone())
+        .unwrap_or_default();
+    if tables.is_empty() {
+        let tx =
+            Transaction::new_signed_with_payer(ixs, Some(&payer.pubkey()), &[payer], blockhash);
+        return Ok(VersionedTransaction::from(tx));
+    }
+    let message = v0::Message::try_compile(&payer.pubkey(), ixs, &tables, blockhash)
+        .map_err(|e| RelayerError::Other(format!("v0 message: {e}")))?;
+    VersionedTransaction::try_new(VersionedMessage::V0(message), &[payer])
+        .map_err(|e| RelayerError::Other(format!("signing: {e}")))
+}
+
+/// Checks every signature recorded for the batch.
+async fn earlier(ctx: &Ctx, batch_id: i64) -> Result<Earlier, RelayerError> {
+    let recorded = ctx.store.batch_signatures(batch_id).await?;
+    let signatures: Vec<Signature> = recorded.iter().filter_map(|s| s.parse().ok()).collect();
+    if signatures.is_empty() {
+        return Ok(Earlier::Clear);
+    }
+    let statuses = ctx
+        .cluster
+        .statuses(&signatures)
+        .await
+        .inspect_err(|e| note_error(ctx, e))?;
+    let mut landed: Vec<(Signature, TxStatus)> = signatures
+        .iter()
+        .zip(statuses)
+        .filter_map(|(s, st)| st.map(|st| (*s, st)))
+        .collect();
+    // A successful one wins over a failed one (a failed transaction changed nothing).
+    landed.sort_by_key(|(_, st)| st.err.is_some());
+    if let Some((sig, status)) = landed.into_iter().next() {
+        return Ok(Earlier::Landed(sig, status));
+    }
+    let last_valid = ctx
+        .store
+        .get_batch(batch_id)
+        .await?
+        .and_then(|b| b.last_valid_block_height)
+        .unwrap_or(0);
+    let height = ctx
+        .cluster
+        .block_height()
+        .await
+        .inspect_err(|e| note_error(ctx, e))?;
+    ctx.breaker.record(true);
+    Ok(if height > last_valid {
+        Earlier::Clear
+    } else {
+        Earlier::Pending
+    })
+}
+
+/// Sends `tx` and watches it until it lands, is refused, expires, or time runs out.
+async fn watch(ctx: &Ctx, tx: &VersionedTransaction, last_valid: u64) -> Watch {
+    let signature = tx.signatures[0];
+    let deadline = Instant::now() + Duration::from_millis(ctx.config.submit.confirm_timeout_ms);
+    let mut send_at = Instant::now();
+    loop {
+        if Instant::now() >= send_at {
+            send_at = Instant::now() + REBROADCAST;
+            match ctx.cluster.send(tx).await {
+                Ok(_) => ctx.breaker.record(true),
+                Err(ClusterError::Refused(TransactionError::BlockhashNotFound)) => {
+                    // Too old to land: sign again with a fresh blockhash.
+                    return Watch::Expired;
+                }
+                Err(ClusterError::Refused(e)) if is_ours(&e) => {
+                    // Busy accounts or a transient bank condition: send again shortly.
+                    ctx.metrics
+                        .transactions
+                        .with_label_values(&["send_error"])
+                        .inc();
+                    send_at = Instant::now() + RETRY_SOON;
+                }
+                Err(ClusterError::Refused(e)) => {
+                    ctx.metrics
+                        .transactions
+                        .with_label_values(&["refused"])
+                        .inc();
+                    return Watch::Refused(e);
+                }
+                Err(e) => {
+                    ctx.metrics
+                        .transactions
+                        .with_label_values(&["send_error"])
+                        .inc();
+                    note_error(ctx, &e);
+                }
+            }
+        }
+        match ctx.cluster.statuses(&[signature]).await {
+            Ok(s) => {
+                if let Some(Some(status)) = s.into_iter().next() {
+                    if status.confirmed || status.err.is_some() {
+                        return Watch::Landed(signature, status);
+                    }
+                }
+            }
+            Err(e) => note_error(ctx, &e),
+        }
+        match ctx.cluster.block_height().await {
+            Ok(h) if h > last_valid => {
+                return match ctx.cluster.statuses(&[signature]).await {
+                    Ok(s) => match s.into_iter().next().flatten() {
+                        Some(status) => Watch::Landed(signature, status),
+                        None => Watch::Expired,
+                    },
+                    Err(e) => {
+                        note_error(ctx, &e);
+                        Watch::Unknown
+                    }
+                };
+            }
+            Ok(_) => {}
+            Err(e) => note_error(ctx, &e),
+        }
+        if Instant::now() >= deadline {
+            return Watch::Unknown;
+        }
+        tokio::time::sleep(POLL).await;
+    }
+}
+
+/// Refusals caused by the relayer or the moment, not by the intents: retried, never blamed
+/// on an intent.
+pub fn is_ours(e: &TransactionError) -> bool {
+    matches!(
+        e,
+        TransactionError::BlockhashNotFound
+            | TransactionError::AccountInUse
+            | TransactionError::AlreadyProcessed
+            | TransactionError::InsufficientFundsForFee
+            | TransactionError::AccountNotFound
+            | TransactionError::WouldExceedMaxBlockCostLimit
+            | TransactionError::WouldExceedMaxAccountCostLimit
+            | TransactionError::WouldExceedAccountDataBlockLimit
+            | TransactionError::ClusterMaintenance
+    )
+}

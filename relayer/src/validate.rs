@@ -1,0 +1,308 @@
+//! Intake validation: everything the program will check that can be known off-chain, so
+//! a batch never fails because of one bad intent.
+//!
+//! Signatures are verified with ed25519-dalek `verify_strict` (the precompile's rules: batch
+//! or cofactored verification accepts signatures the precompile rejects) on rayon's pool,
+//! off the async threads. Nonce values come from the cluster through a short-lived cache.
+
+use crate::config::IntakeConfig;
+use crate::store::NewIntent;
+use rayon::prelude::*;
+use solana_pubkey::Pubkey;
+use std::collections::{HashMap, HashSet};
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
+use toss_intent_processor::intent::{encoded_len_from_header, Intent, HEADER_LEN};
+use toss_intent_processor::nonce::read_nonce;
+use toss_sdk::cluster::Cluster;
+use toss_sdk::signed::SIGNATURE_LEN;
+use toss_sdk::SignedIntent;
+
+/// Why an intent was refused: a stable machine code and a one-line message.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Rejection {
+    /// Stable code (`bad_signature`, `expired`, ...), documented in the README and OpenAPI.
+    pub code: &'static str,
+    /// Human-readable detail.
+    pub message: String,
+}
+
+impl Rejection {
+    /// A rejection with `code` and `message`.
+    pub fn new(code: &'static str, message: impl Into<String>) -> Self {
+        Self {
+            code,
+            message: message.into(),
+        }
+    }
+
+    /// True when the fault is ours (cluster unreachable), not the client's.
+    pub fn is_unavailable(&self) -> bool {
+        self.code == "cluster_unavailable"
+    }
+}
+
+/// Parses the API's base64 form into a signed intent, refusing with a precise code.
+pub fn parse_base64(text: &str) -> Result<SignedIntent, Rejection> {
+    use base64::Engine as _;
+    let bytes = base64::engine::general_purpose::STANDARD
+        .decode(text.trim())
+        .map_err(|_| Rejection::new("bad_base64", "intent is not standard base64"))?;
+    parse_bytes(&bytes)
+}
+
+/// Parses `signature || intent bytes`, refusing with a precise code.
+pub fn parse_bytes(bytes: &[u8]) -> Result<SignedIntent, Rejection> {
+    if bytes.len() < SIGNATURE_LEN + HEADER_LEN {
+        return Err(Rejection::new(
+            "bad_length",
+            format!("{} bytes is shorter than a signed intent", bytes.len()),
+        ));
+    }
+    let message = &bytes[SIGNATURE_LEN..];
+    let expected = encoded_len_from_header(message)
+        .map_err(|e| Rejection::new("malformed_intent", format!("intent header: {e}")))?;
+    if message.len() != expected {
+        return Err(Rejection::new(
+            "bad_length",
+            format!(
+                "intent is {} bytes, its header says {expected}",
+                message.len()
+            ),
+        ));
+    }
+    SignedIntent::from_bytes(bytes).map_err(|e| Rejection::new("malformed_intent", e.to_string()))
+}
+
+/// Checks intents against the intake rules and the chain's current nonce values.
+pub struct Validator {
+    intake: IntakeConfig,
+    allowed_mints: HashSet<Pubkey>,
+    cluster: Arc<dyn Cluster>,
+    nonces: Mutex<HashMap<Pubkey, (Instant, Option<[u8; 32]>)>>,
+}
+
+impl Validator {
+    /// A validator for `intake` rules reading nonces from `cluster`.
+    pub fn new(intake: IntakeConfig, cluster: Arc<dyn Cluster>) -> Self {
+        let allowed_mints = intake
+            .allowed_mints
+            .iter()
+            .filter_map(|m| m.parse().ok())
+            .collect();
+        Self {
+            intake,
+            allowed_mints,
+            cluster,
+            nonces: Mutex::new(HashMap::new()),
+        }
+    }
+
+    /// Verifies every signature (`verify_strict`) in parallel off the async threads.
+    pub async fn verify_signatures(
+        &self,
+        signed: Vec<SignedIntent>,
+    ) -> Vec<(SignedIntent, Result<Intent, Rejection>)> {
+        let job = tokio::task::spawn_blocking(move || {
+            let verdicts: Vec<Result<Intent, Rejection>> = signed
+                .par_iter()
+                .map(|s| {
+                    s.verify().map_err(|_| {
+                        Rejection::new(
+                            "bad_signature",
+                            "signature does not verify for the intent's sender",
+                        )
+                    })
+                })
+                .collect();
+            signed.into_iter().zip(verdicts).collect::<Vec<_>>()
+        });
+        job.await.unwrap_or_default()
+    }
+
+    /// The static rules: expiry, lifetime, dust, cap, fee cap, mint allowlist.
+    pub fn check_rules(&self, intent: &Intent, now_unix: i64) -> Result<(), Rejection> {
+        if intent.expiry <= now_unix {
+            return Err(Rejection::new(
+                "expired",
+                format!("intent expired at {}, now {now_unix}", intent.expiry),
+            ));
+        }
+        let lifetime = intent.expiry.saturating_sub(now_unix);
+        if lifetime > i64::try_from(self.intake.max_lifetime_seconds).unwrap_or(i64::MAX) {
+            return Err(Rejection::new(
+                "lifetime_too_long",
+                format!(
+                    "intent expires in {lifetime} s, the limit is {} s",
+                    self.intake.max_lifetime_seconds
+                ),
+            ));
+        }
+        match intent.mint {
+            None => {
+                if intent.amount < self.intake.dust_lamports {
+                    return Err(Rejection::new(
+                        "below_dust",
+                        format!(
+                            "amount {} lamports is below the minimum {}",
+                            intent.amount, self.intake.dust_lamports
+                        ),
+                    ));
+                }
+                if intent.amount > self.intake.max_amount_lamports {
+                    return Err(Rejection::new(
+                        "above_cap",
+                        format!(
+                            "amount {} lamports is above the cap {}",
+                            intent.amount, self.intake.max_amount_lamports
+                        ),
+                    ));
+                }
+            }
+            Some(mint) => {
+                if !self.allowed_mints.contains(&mint) {
+                    return Err(Rejection::new(
+                        "mint_not_allowed",
+                        format!("mint {mint} is not accepted by this relayer"),
+                    ));
+                }
+            }
+        }
+        if intent.max_fee > self.intake.max_fee_lamports {
+            return Err(Rejection::new(
+                "fee_above_cap",
+                format!(
+                    "max fee {} is above the cap {}",
+                    intent.max_fee, self.intake.max_fee_lamports
+                ),
+            ));
+        }
+        Ok(())
+    }
+
+    /// Checks each intent's nonce value against the chain (cached for `nonce_cache_ttl_ms`;
+    /// a mismatch with a cached value is re-read once before refusing).
+    pub async fn check_nonces(&self, intents: &[&Intent]) -> Vec<Result<(), Rejection>> {
+        let wanted: Vec<Pubkey> = intents.iter().map(|i| i.nonce_account).collect();
+        let mut values = self.cached(&wanted);
+        let stale: Vec<Pubkey> = intents
+            .iter()
+            .filter(|i| match values.get(&i.nonce_account) {
+                Some(Some(v)) => *v != i.nonce_value,
+                Some(None) => true,
+                None => true,
+            })
+            .map(|i| i.nonce_account)
+            .collect::<HashSet<_>>()
+            .into_iter()
+            .collect();
+        if !stale.is_empty() {
+            match self.fetch(&stale).await {
+                Ok(fresh) => values.extend(fresh),
+                Err(e) => {
+                    return intents.iter().map(|_| Err(e.clone())).collect();
+                }
+            }
+        }
+        intents
+            .iter()
+            .map(|i| match values.get(&i.nonce_account) {
+                Some(Some(v)) if *v == i.nonce_value => Ok(()),
+                Some(Some(_)) => Err(Rejection::new(
+                    "stale_nonce",
+                    format!(
+                        "nonce {} no longer holds the value the intent was signed against",
+                        i.nonce_account
+                    ),
+                )),
+                _ => Err(Rejection::new(
+                    "unknown_nonce",
+                    format!(
+                        "{} is not an initialized durable nonce account",
+                        i.nonce_account
+                    ),
+                )),
+            })
+            .collect()
+    }
+
+    /// Builds the stored form of a verified intent.
+    pub fn to_new_intent(
+        signed: &SignedIntent,
+        intent: &Intent,
+        now_ms: i64,
+        source: &str,
+    ) -> NewIntent {
+        NewIntent {
+            id: signed.id(),
+            signed: signed.to_bytes(),
+            sender: intent.sender.to_bytes(),
+            nonce_account: intent.nonce_account.to_bytes(),
+            nonce_value: intent.nonce_value,
+            expiry: intent.expiry,
+            amount: intent.amount,
+            fee: intent.max_fee,
+            kind: u8::from(intent.mint.is_some()),
+            mint: intent.mint.map(|m| m.to_bytes()),
+            received_at_ms: now_ms,
+            source: source.to_owned(),
+        }
+    }
+
+    /// Forgets a nonce's cached value (after it was used on-chain).
+    pub fn forget_nonce(&self, nonce: &Pubkey) {
+        if let Ok(mut cache) = self.nonces.lock() {
+            cache.remove(nonce);
+        }
+    }
+
+    fn ttl(&self) -> Duration {
+        Duration::from_millis(self.intake.nonce_cache_ttl_ms)
+    }
+
+    fn cached(&self, keys: &[Pubkey]) -> HashMap<Pubkey, Option<[u8; 32]>> {
+        let Ok(cache) = self.nonces.lock() else {
+            return HashMap::new();
+        };
+        let ttl = self.ttl();
+        keys.iter()
+            .filter_map(|k| {
+                cache
+                    .get(k)
+                    .filter(|(at, _)| at.elapsed() < ttl)
+                    .map(|(_, v)| (*k, *v))
+            })
+            .collect()
+    }
+
+    async fn fetch(&self, keys: &[Pubkey]) -> Result<HashMap<Pubkey, Option<[u8; 32]>>, Rejection> {
+        let accounts = self.cluster.accounts(keys).await.map_err(|e| {
+            Rejection::new(
+                "cluster_unavailable",
+                format!("cannot read nonce accounts: {e}"),
+            )
+        })?;
+        let system = Pubkey::default();
+        let fresh: HashMap<Pubkey, Option<[u8; 32]>> = keys
+            .iter()
+            .zip(accounts)
+            .map(|(k, a)| {
+                let value = a
+                    .filter(|a| a.owner == system)
+                    .and_then(|a| read_nonce(&a.data))
+                    .map(|n| n.durable_nonce);
+                (*k, value)
+            })
+            .collect();
+        if let Ok(mut cache) = self.nonces.lock() {
+            let now = Instant::now();
+            if cache.len() > 100_000 {
+                cache.clear();
+            }
+            for (k, v) in &fresh {
+                cache.insert(*k, (now, *v));
+            }
+        }
+        Ok(fresh)
+    }
+}
