@@ -81,12 +81,6 @@ pub async fn intake(
     } else {
         for (i, (signed, verdict)) in index.into_iter().zip(verified) {
             let checked = verdict.and_then(|intent| {
-                if !sender_ok(&intent.sender) {
-                    return Err(Rejection::new(
-                        "rate_limited",
-                        "too many intents from this sender; slow down",
-                    ));
-                }
                 ctx.validator.check_rules(&intent, now_ms / 1000)?;
                 Ok(intent)
             });
@@ -104,6 +98,17 @@ pub async fn intake(
     };
     let mut to_store: Vec<(usize, NewIntent)> = Vec::new();
     for ((i, signed, intent), ok) in candidates.iter().zip(nonce_ok) {
+        // Per-sender limits count the intents that would be stored.
+        let ok = ok.and_then(|()| {
+            if sender_ok(&intent.sender) {
+                Ok(())
+            } else {
+                Err(Rejection::new(
+                    "rate_limited",
+                    "too many intents from this sender; slow down",
+                ))
+            }
+        });
         match ok {
             Ok(()) => to_store.push((*i, Validator::to_new_intent(signed, intent, now_ms, source))),
             Err(r) => results[*i] = Some(Err(r.into())),

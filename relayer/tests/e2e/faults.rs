@@ -1,0 +1,197 @@
+//! Failure: a crash mid-batch and a restart on the same SQLite file; an unreliable cluster
+//! (errors, timeouts, dropped sends) and a dead one (the circuit breaker).
+
+use crate::harness::*;
+use reqwest::StatusCode;
+use solana_keypair::Keypair;
+use solana_pubkey::Pubkey;
+use solana_signer::Signer;
+use std::collections::HashMap;
+use std::sync::Arc;
+use std::time::Duration;
+use toss_relayer::breaker::BreakerState;
+use toss_relayer::fault::{Faults, FaultyCluster};
+use toss_relayer::local::SOL;
+use toss_relayer::store::Status;
+use toss_sdk::cluster::Cluster;
+use toss_sdk::SignedIntent;
+
+/// `payers` × `nonces` SOL intents to a few merchants.
+async fn crowd(h: &Harness, payers: usize, nonces: u32) -> (Vec<SignedIntent>, Vec<Pubkey>) {
+    let merchants: Vec<Pubkey> = (0..3).map(|_| Keypair::new().pubkey()).collect();
+    let mut intents = Vec::new();
+    for p in 0..payers {
+        let (payer, pool) = h.payer(SOL, nonces).await;
+        for i in 0..nonces {
+            let m = merchants[(p + i as usize) % merchants.len()];
+            let (_, s) = h
+                .sol_intent(&payer, &pool, i, m, SOL / 100 + i as u64)
+                .await;
+            intents.push(s);
+        }
+    }
+    (intents, merchants)
+}
+
+/// Every intent is final, each settled one exactly once, and merchants hold exactly that.
+async fn assert_settled_once(
+    h: &Harness,
+    running: &Running,
+    intents: &[SignedIntent],
+    merchants: &[Pubkey],
+) {
+    let mut expected: HashMap<Pubkey, u64> = merchants.iter().map(|m| (*m, 0)).collect();
+    for s in intents {
+        let record = running
+            .store
+            .get(s.id())
+            .await
+            .unwrap()
+            .expect("acknowledged is stored");
+        assert_eq!(record.status, Status::Settled, "{:?}", record.reason);
+        let settles = running
+            .store
+            .audit(s.id())
+            .await
+            .unwrap()
+            .iter()
+            .filter(|a| a.to == Status::Settled)
+            .count();
+        assert_eq!(settles, 1);
+        let intent = s.intent().unwrap();
+        *expected.entry(intent.recipient).or_default() += intent.amount;
+    }
+    for (m, want) in expected {
+        assert_eq!(
+            h.cluster.balance(&m).await.unwrap(),
+            want,
+            "merchant paid exactly once"
+        );
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn restart_mid_batch_finishes_everything_once() {
+    let h = Harness::new().await;
+    let (intents, merchants) = crowd(&h, 4, 3).await;
+    // Every send is dropped: batches are recorded as sent but never land.
+    let dropping: Arc<dyn Cluster> = Arc::new(FaultyCluster::new(
+        h.cluster.clone(),
+        Faults {
+            drop_per_mille: 1_000,
+            ..Default::default()
+        },
+        7,
+    ));
+    let running = h.start_on(config(), dropping).await;
+    for s in &intents {
+        assert_eq!(running.submit(&h.http, s).await.0, StatusCode::ACCEPTED);
+    }
+    // Wait until batches are in flight, then crash.
+    loop {
+        let counts = running.store.counts().await.unwrap();
+        if counts[&Status::Submitted] > 0 {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(10)).await;
+    }
+    running.relayer.abort();
+    // A new process on the same file and a healthy cluster: everything acknowledged settles.
+    let running = h.start(config()).await;
+    running.settle_all().await;
+    assert_settled_once(&h, &running, &intents, &merchants).await;
+    running.relayer.shutdown().await.unwrap();
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn graceful_shutdown_then_restart_resumes() {
+    let h = Harness::new().await;
+    let (intents, merchants) = crowd(&h, 2, 3).await;
+    let running = h.start(config()).await;
+    for s in &intents {
+        assert_eq!(running.submit(&h.http, s).await.0, StatusCode::ACCEPTED);
+    }
+    running.relayer.shutdown().await.unwrap();
+    let running = h.start(config()).await;
+    running.settle_all().await;
+    assert_settled_once(&h, &running, &intents, &merchants).await;
+    running.relayer.shutdown().await.unwrap();
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn unreliable_cluster_retries_until_everything_settles() {
+    let h = Harness::new().await;
+    let (intents, merchants) = crowd(&h, 4, 3).await;
+    let faulty = Arc::new(FaultyCluster::new(
+        h.cluster.clone(),
+        Faults {
+            error_per_mille: 150,
+            timeout_per_mille: 50,
+            drop_per_mille: 150,
+            timeout: Duration::from_millis(100),
+        },
+        42,
+    ));
+    let mut cfg = config();
+    cfg.submit.max_retries = 20;
+    cfg.submit.breaker_failure_ratio = 0.9;
+    let running = h.start_on(cfg, faulty.clone()).await;
+    for s in &intents {
+        // Intake reads nonces through the faulty cluster too: 503 is retried by the client.
+        loop {
+            let (status, body) = running.submit(&h.http, s).await;
+            if status == StatusCode::ACCEPTED || status == StatusCode::OK {
+                break;
+            }
+            assert_eq!(status, StatusCode::SERVICE_UNAVAILABLE, "{body}");
+            assert_eq!(body["error"]["code"], "cluster_unavailable");
+        }
+    }
+    running.settle_all().await;
+    assert!(faulty.injected() > 0);
+    assert_settled_once(&h, &running, &intents, &merchants).await;
+    running.relayer.shutdown().await.unwrap();
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn dead_cluster_trips_the_breaker_which_recovers() {
+    let h = Harness::new().await;
+    let (intents, merchants) = crowd(&h, 2, 2).await;
+    let faulty = Arc::new(FaultyCluster::new(h.cluster.clone(), Faults::default(), 1));
+    let running = h.start_on(config(), faulty.clone()).await;
+    assert_eq!(
+        running.admin(&h.http, "pause", Some(ADMIN)).await,
+        StatusCode::OK
+    );
+    for s in &intents {
+        assert_eq!(running.submit(&h.http, s).await.0, StatusCode::ACCEPTED);
+    }
+    faulty.set_down(true);
+    assert_eq!(
+        running.admin(&h.http, "resume", Some(ADMIN)).await,
+        StatusCode::OK
+    );
+    let breaker = running.relayer.ctx.breaker.clone();
+    // Submission fails until the breaker opens.
+    let mut waited = 0;
+    while breaker.trips() == 0 {
+        tokio::time::sleep(Duration::from_millis(20)).await;
+        waited += 1;
+        assert!(waited < 500, "breaker never opened");
+    }
+    assert_ne!(breaker.state(), BreakerState::Closed);
+    let health: serde_json::Value = h
+        .http
+        .get(format!("{}/healthz", running.url))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    assert_ne!(health["breaker"], "closed");
+    faulty.set_down(false);
+    running.settle_all().await;
+    assert_settled_once(&h, &running, &intents, &merchants).await;
+    running.relayer.shutdown().await.unwrap();
+}

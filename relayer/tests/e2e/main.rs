@@ -1,0 +1,8 @@
+//! The relayer end to end through real HTTP (reqwest) on the in-process cluster running the
+//! real program, with a SQLite store.
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
+mod bad_input;
+mod faults;
+mod harness;
+mod settle;
