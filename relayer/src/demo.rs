@@ -161,7 +161,7 @@ pub async fn run(opts: DemoOptions) -> Result<DemoReport, RelayerError> {
         intents.push(SignedIntent::sign(&payer.key, &intent)?);
     }
     let tables = if opts.lookup_table {
-        vec![lookup_table(&cluster, &fee_payer, &intents).await?]
+        lookup_tables(&cluster, &fee_payer, &intents).await?
     } else {
         Vec::new()
     };
@@ -253,12 +253,13 @@ pub async fn run(opts: DemoOptions) -> Result<DemoReport, RelayerError> {
     })
 }
 
-/// Creates and fills the relayer's lookup table with every account the intents use.
-pub async fn lookup_table(
+/// Creates and fills the relayer's lookup tables (256 addresses each) with every account the
+/// intents use.
+pub async fn lookup_tables(
     cluster: &LocalCluster,
     authority: &Keypair,
     intents: &[SignedIntent],
-) -> Result<solana_message::AddressLookupTableAccount, RelayerError> {
+) -> Result<Vec<solana_message::AddressLookupTableAccount>, RelayerError> {
     let items: Vec<PackItem> = intents
         .iter()
         .map(|s| {
@@ -271,28 +272,36 @@ pub async fn lookup_table(
             })
         })
         .collect::<Result<_, toss_sdk::SdkError>>()?;
-    cluster.next_slot().await?;
-    let recent_slot = cluster.slot().await?.saturating_sub(1);
-    let (create, table) =
-        pack::create_lookup_table_ix(&authority.pubkey(), &authority.pubkey(), recent_slot);
-    wallet::send(cluster, authority, &[create], &[]).await?;
     let addresses = pack::lookup_table_addresses(&authority.pubkey(), &items);
-    for chunk in addresses.chunks(20) {
-        let ix = pack::extend_lookup_table_ix(
-            &table,
-            &authority.pubkey(),
-            &authority.pubkey(),
-            chunk.to_vec(),
-        );
-        wallet::send(cluster, authority, &[ix], &[]).await?;
+    let mut keys = Vec::new();
+    for table_addresses in addresses.chunks(256) {
+        cluster.next_slot().await?;
+        let recent_slot = cluster.slot().await?.saturating_sub(1);
+        let (create, table) =
+            pack::create_lookup_table_ix(&authority.pubkey(), &authority.pubkey(), recent_slot);
+        wallet::send(cluster, authority, &[create], &[]).await?;
+        for chunk in table_addresses.chunks(20) {
+            let ix = pack::extend_lookup_table_ix(
+                &table,
+                &authority.pubkey(),
+                &authority.pubkey(),
+                chunk.to_vec(),
+            );
+            wallet::send(cluster, authority, &[ix], &[]).await?;
+        }
+        keys.push(table);
     }
     cluster.next_slot().await?;
-    let data = cluster
-        .account(&table)
-        .await?
-        .ok_or_else(|| RelayerError::Other("lookup table missing".into()))?
-        .data;
-    Ok(pack::lookup_table_account(table, &data)?)
+    let mut tables = Vec::with_capacity(keys.len());
+    for table in keys {
+        let data = cluster
+            .account(&table)
+            .await?
+            .ok_or_else(|| RelayerError::Other("lookup table missing".into()))?
+            .data;
+        tables.push(pack::lookup_table_account(table, &data)?);
+    }
+    Ok(tables)
 }
 
 async fn admin(

@@ -205,3 +205,36 @@ fn bad_input_exits_1_with_one_line() {
     // usage errors are clap's exit code 2.
     assert_eq!(toss(&["intent", "create"]).status.code(), Some(2));
 }
+
+#[test]
+fn online_commands_fail_in_one_line() {
+    let dir = Dir::new("online");
+    let (key, pool, _) = setup(&dir);
+    // Not a moniker nor a URL.
+    assert_fails(&toss(&["-k", &key, "-u", "nowhere", "nonce", "list"]), "nowhere");
+    // Nothing listens there.
+    assert_fails(
+        &toss(&["-k", &key, "-u", "http://127.0.0.1:9", "nonce", "list"]),
+        "unreachable",
+    );
+    let created = create(&key, &pool, &["--lamports", "5000"]);
+    assert!(created.status.success(), "{}", stderr(&created));
+    let json: serde_json::Value = serde_json::from_str(&stdout(&created)).unwrap();
+    let intent = json["base64"].as_str().unwrap().to_string();
+    assert_fails(
+        &toss(&["submit", &intent, "--relayer", "http://127.0.0.1:9"]),
+        "relayer unreachable",
+    );
+    assert_fails(
+        &toss(&["submit", &intent, "--relayer", "ftp://relayer"]),
+        "not an http(s) URL",
+    );
+    assert_fails(
+        &toss(&["status", "abc", "--relayer", "http://127.0.0.1:9"]),
+        "not 64 hex characters",
+    );
+    assert_fails(
+        &toss(&["submit", "not-an-intent", "--relayer", "http://127.0.0.1:9"]),
+        "",
+    );
+}

@@ -15,6 +15,7 @@ use serde_json::{json, Value};
 use solana_pubkey::Pubkey;
 use std::net::SocketAddr;
 use std::sync::atomic::Ordering;
+use std::sync::Arc;
 use toss_sdk::SignedIntent;
 
 /// A stored intent as intake returns it.
@@ -41,33 +42,52 @@ pub fn record_json(r: &IntentRecord) -> Value {
     v
 }
 
-/// Validates and durably stores base64 intents from `source`; results in input order. Nothing
-/// is stored for a refused intent; an accepted one is committed before this returns.
-/// `sender_ok` applies the per-sender rate limit.
+/// Validates and durably stores base64 intents, each with its source (`"http 1.2.3.4"`);
+/// results in input order. Nothing is stored for a refused intent; an accepted one is
+/// committed before this returns. `sender_ok` applies the per-sender rate limit. Every
+/// stage works on the whole list at once (one store read, one parallel verification, one
+/// nonce lookup, one group commit), which is what [`crate::api::IntakeQueue`] exploits.
 pub async fn intake(
     ctx: &Ctx,
-    texts: Vec<String>,
-    source: &str,
+    items: Vec<(String, Arc<str>)>,
     sender_ok: &(dyn Fn(&Pubkey) -> bool + Sync),
 ) -> Vec<Result<Submitted, ApiError>> {
-    let n = texts.len();
+    let n = items.len();
     ctx.metrics.received.inc_by(n as u64);
     let mut results: Vec<Option<Result<Submitted, ApiError>>> = vec![None; n];
+    let sources: Vec<Arc<str>> = items.iter().map(|(_, s)| s.clone()).collect();
     // Parse, then answer known intents from the store (idempotent resubmission).
-    let mut fresh: Vec<(usize, SignedIntent)> = Vec::new();
-    for (i, text) in texts.iter().enumerate() {
+    let mut parsed: Vec<(usize, SignedIntent)> = Vec::new();
+    for (i, (text, _)) in items.iter().enumerate() {
         match parse_base64(text) {
             Err(r) => results[i] = Some(Err(r.into())),
-            Ok(signed) => match ctx.store.get(signed.id()).await {
-                Ok(Some(record)) => {
-                    results[i] = Some(Ok(Submitted {
-                        record,
-                        created: false,
-                    }))
+            Ok(signed) => parsed.push((i, signed)),
+        }
+    }
+    let known = ctx
+        .store
+        .get_many(parsed.iter().map(|(_, s)| s.id()).collect())
+        .await;
+    let mut fresh: Vec<(usize, SignedIntent)> = Vec::new();
+    match known {
+        Ok(known) => {
+            for ((i, signed), record) in parsed.into_iter().zip(known) {
+                match record {
+                    Some(record) => {
+                        results[i] = Some(Ok(Submitted {
+                            record,
+                            created: false,
+                        }))
+                    }
+                    None => fresh.push((i, signed)),
                 }
-                Ok(None) => fresh.push((i, signed)),
-                Err(e) => results[i] = Some(Err(ApiError::internal(e))),
-            },
+            }
+        }
+        Err(e) => {
+            let err = ApiError::internal(e);
+            for (i, _) in parsed {
+                results[i] = Some(Err(err.clone()));
+            }
         }
     }
     let (index, signed): (Vec<usize>, Vec<SignedIntent>) = fresh.into_iter().unzip();
@@ -110,7 +130,7 @@ pub async fn intake(
             }
         });
         match ok {
-            Ok(()) => to_store.push((*i, Validator::to_new_intent(signed, intent, now_ms, source))),
+            Ok(()) => to_store.push((*i, Validator::to_new_intent(signed, intent, now_ms, &sources[*i]))),
             Err(r) => results[*i] = Some(Err(r.into())),
         }
     }
@@ -126,7 +146,7 @@ pub async fn intake(
                         InsertOutcome::Inserted(r) | InsertOutcome::Existing(r) => r,
                     };
                     if created {
-                        tracing::debug!(intent_id = %hex::encode(record.id), source, "intent accepted");
+                        tracing::debug!(intent_id = %hex::encode(record.id), source = %record.source, "intent accepted");
                     }
                     results[i] = Some(Ok(Submitted { record, created }));
                 }
@@ -218,9 +238,7 @@ pub async fn post_intents(
         Ok(v) => v,
         Err(e) => return bad("malformed_json", format!("body is not JSON: {e}")).into_response(),
     };
-    let source = format!("http {}", peer.ip());
-    let limits = state.limits.clone();
-    let sender_ok = move |k: &Pubkey| limits.per_sender.check_key(k).is_ok();
+    let source: Arc<str> = Arc::from(format!("http {}", peer.ip()));
     match value {
         Value::Array(items) => {
             let max = ctx.config.server.max_bulk;
@@ -240,7 +258,7 @@ pub async fn post_intents(
                 Ok(t) => t,
                 Err(e) => return e.into_response(),
             };
-            let results = intake(ctx, texts, &source, &sender_ok).await;
+            let results = state.intake.submit(texts, source).await;
             let out: Vec<Value> = results
                 .iter()
                 .map(|r| match r {
@@ -259,7 +277,7 @@ pub async fn post_intents(
                 Ok(t) => t,
                 Err(e) => return e.into_response(),
             };
-            let mut results = intake(ctx, vec![text], &source, &sender_ok).await;
+            let mut results = state.intake.submit(vec![text], source).await;
             match results.pop() {
                 Some(Ok(s)) => {
                     let status = if s.created {

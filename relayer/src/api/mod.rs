@@ -10,9 +10,11 @@
 mod admin;
 mod error;
 mod intents;
+mod queue;
 
 pub use error::ApiError;
 pub use intents::{intake, record_json, Submitted};
+pub use queue::{IntakeQueue, MAX_INTAKE_BATCH};
 
 use crate::service::Ctx;
 use axum::extract::DefaultBodyLimit;
@@ -45,6 +47,8 @@ pub struct AppState {
     pub ctx: Arc<Ctx>,
     /// Rate limiters.
     pub limits: Arc<Limits>,
+    /// The micro-batching intake every submission goes through.
+    pub intake: Arc<IntakeQueue>,
 }
 
 /// The router over `ctx`.
@@ -58,9 +62,11 @@ pub fn router(ctx: Arc<Ctx>) -> Router {
         )),
     };
     let body_limit = s.max_body_bytes;
+    let limits = Arc::new(limits);
     let state = AppState {
+        intake: Arc::new(IntakeQueue::start(ctx.clone(), limits.clone())),
         ctx,
-        limits: Arc::new(limits),
+        limits,
     };
     Router::new()
         .route("/v1/intents", post(intents::post_intents))

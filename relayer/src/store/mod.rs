@@ -265,6 +265,15 @@ pub trait Store: Send + Sync {
     /// Loads one intent.
     async fn get(&self, id: IntentId) -> StoreResult<Option<IntentRecord>>;
 
+    /// Loads several intents (in input order), in one round trip where the backend can.
+    async fn get_many(&self, ids: Vec<IntentId>) -> StoreResult<Vec<Option<IntentRecord>>> {
+        let mut out = Vec::with_capacity(ids.len());
+        for id in ids {
+            out.push(self.get(id).await?);
+        }
+        Ok(out)
+    }
+
     /// Applies transitions in order in one database transaction.
     ///
     /// Each entry of the result says whether that transition was allowed

@@ -235,6 +235,11 @@ impl Store for SqliteStore {
         self.read(move |c| reads::get(c, &id)).await
     }
 
+    async fn get_many(&self, ids: Vec<IntentId>) -> StoreResult<Vec<Option<IntentRecord>>> {
+        self.read(move |c| ids.iter().map(|id| reads::get(c, id)).collect())
+            .await
+    }
+
     async fn apply(&self, transitions: Vec<Transition>) -> StoreResult<Vec<bool>> {
         if transitions.is_empty() {
             return Ok(Vec::new());

@@ -3,6 +3,8 @@
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
 mod bad_input;
+mod cli;
+mod demo;
 mod faults;
 mod harness;
 mod settle;

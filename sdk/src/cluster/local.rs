@@ -118,6 +118,9 @@ pub struct LocalCluster {
     upgrade_authority: Keypair,
     clock_task: tokio::task::JoinHandle<()>,
     started: std::time::Instant,
+    /// Transactions execute one at a time, as a leader orders them; concurrent execution in
+    /// the test bank fails transactions sharing a writable account (`AccountInUse`).
+    send_lock: tokio::sync::Mutex<()>,
 }
 
 /// How often program-test's bank registers a new blockhash (100 µs ticks × 64 per slot).
@@ -162,6 +165,7 @@ impl LocalCluster {
             upgrade_authority,
             clock_task,
             started: std::time::Instant::now(),
+            send_lock: tokio::sync::Mutex::new(()),
         };
         cluster.tick_clock().await;
         Ok(cluster)
@@ -282,6 +286,7 @@ impl Cluster for LocalCluster {
             // As a validator does: the same transaction twice is one transaction.
             return Ok(signature);
         }
+        let _serial = self.send_lock.lock().await;
         let out = self
             .banks
             .process_transaction_with_metadata(tx.clone())

@@ -1,4 +1,4 @@
-//! `toss-bench pack [--json]`: how many intents fit one settle transaction, measured by
+//! `toss-bench pack`: how many intents fit one settle transaction, measured by
 //! serializing real transactions, and how fast the packer is.
 
 use solana_keypair::Keypair;
@@ -53,16 +53,10 @@ fn per_tx(counts: &[usize]) -> f64 {
     counts.iter().sum::<usize>() as f64 / counts.len().max(1) as f64
 }
 
-fn main() {
-    let args: Vec<String> = std::env::args().skip(1).collect();
-    if args.first().map(String::as_str) != Some("pack") {
-        eprintln!("error: usage: toss-bench pack [--json]");
-        std::process::exit(2);
-    }
-    let json = args.iter().any(|a| a == "--json");
+/// Packing figures.
+pub fn run() -> Result<serde_json::Value, toss_sdk::SdkError> {
     let relayer = Pubkey::new_unique();
     let budget = ComputeBudget::default();
-    let result = (|| -> Result<serde_json::Value, toss_sdk::SdkError> {
         let sol = items(60, 0)?;
         let mixed = items(60, 2)?;
         // Lookup tables hold at most 256 addresses each.
@@ -103,19 +97,4 @@ fn main() {
             "pack_ms_per_10k": pack_ms,
             "transactions_for_10k": packed.len(),
         }))
-    })();
-    match result {
-        Ok(v) if json => println!("{v}"),
-        Ok(v) => {
-            if let Some(map) = v.as_object() {
-                for (k, val) in map {
-                    println!("{k}: {val}");
-                }
-            }
-        }
-        Err(e) => {
-            eprintln!("error: {e}");
-            std::process::exit(1);
-        }
-    }
 }

@@ -1,0 +1,77 @@
+//! End-to-end settlement rate on the in-process cluster (HTTP intake, SQLite, batching into
+//! v0 transactions with a lookup table, confirmation, reconciliation), against the same
+//! bank's rate for plain single-transfer transactions sent with the same concurrency.
+
+use serde_json::{json, Value};
+use solana_keypair::Keypair;
+use solana_signer::Signer;
+use std::time::Instant;
+use toss_relayer::demo::{self, DemoOptions};
+use toss_relayer::local::{self, SOL};
+use toss_sdk::cluster::Cluster;
+use toss_sdk::wallet;
+
+const SENDERS: usize = 8;
+const TRANSFERS_EACH: usize = 48;
+
+fn err(e: impl std::fmt::Display) -> String {
+    e.to_string()
+}
+
+async fn bank_transfers_per_s() -> Result<f64, String> {
+    let (cluster, _) = local::start(local::pick_program(None)).await.map_err(err)?;
+    let cluster = std::sync::Arc::new(cluster);
+    let mut senders = Vec::new();
+    for _ in 0..SENDERS {
+        senders.push(local::funded(&cluster, 10 * SOL).await.map_err(err)?);
+    }
+    let start = Instant::now();
+    let mut tasks = tokio::task::JoinSet::new();
+    for sender in senders {
+        let cluster = cluster.clone();
+        tasks.spawn(async move {
+            for _ in 0..TRANSFERS_EACH {
+                let to = Keypair::new().pubkey();
+                wallet::transfer(cluster.as_ref(), &sender, &to, SOL / 100)
+                    .await
+                    .map_err(err)?;
+            }
+            Ok::<(), String>(())
+        });
+    }
+    while let Some(r) = tasks.join_next().await {
+        r.map_err(err)??;
+    }
+    let rate = (SENDERS * TRANSFERS_EACH) as f64 / start.elapsed().as_secs_f64();
+    let _ = cluster.block_height().await;
+    Ok(rate)
+}
+
+/// Runs the benchmark.
+pub async fn run() -> Result<Value, String> {
+    let report = demo::run(DemoOptions {
+        payers: 48,
+        nonces: 8,
+        merchants: 8,
+        lookup_table: true,
+        scenario: false,
+        ..Default::default()
+    })
+    .await
+    .map_err(err)?;
+    if !report.balances_ok || report.settled != report.intents {
+        return Err(format!("settlement incomplete: {report:?}"));
+    }
+    let settled_per_s = report.settled as f64 / (report.elapsed_ms.max(1) as f64 / 1e3);
+    let bank = bank_transfers_per_s().await?;
+    Ok(json!({
+        "settled_per_s": settled_per_s,
+        "bank_transfers_per_s": bank,
+        "ratio": settled_per_s / bank,
+        "intents": report.intents,
+        "transactions": report.transactions,
+        "intents_per_tx": report.intents_per_tx,
+        "elapsed_ms": report.elapsed_ms,
+        "program": report.program,
+    }))
+}

@@ -1,0 +1,100 @@
+//! The binaries as processes: `toss-relayer config validate`, and the `toss` CLI submitting
+//! to and querying a running relayer (exit codes, one-line errors, relayer error codes).
+
+use crate::harness::*;
+use solana_keypair::Keypair;
+use solana_signer::Signer;
+use std::path::PathBuf;
+use std::process::{Command, Output};
+use toss_relayer::local::SOL;
+
+fn relayer_bin() -> PathBuf {
+    PathBuf::from(env!("CARGO_BIN_EXE_toss-relayer"))
+}
+
+/// The `toss` CLI beside this package's binaries (`cargo test --workspace` builds it).
+fn toss_bin() -> PathBuf {
+    let path = relayer_bin().with_file_name("toss");
+    assert!(path.exists(), "build the toss CLI first: cargo build -p toss-sdk");
+    path
+}
+
+fn err_line(o: &Output) -> String {
+    let e = String::from_utf8_lossy(&o.stderr).into_owned();
+    assert_eq!(o.status.code(), Some(1), "{e}");
+    assert_eq!(e.lines().count(), 1, "one line: {e:?}");
+    e
+}
+
+#[test]
+fn config_validate() {
+    let example = concat!(env!("CARGO_MANIFEST_DIR"), "/relayer.example.toml");
+    let ok = Command::new(relayer_bin())
+        .args(["config", "validate", example])
+        .env_remove("SOLANA_CLUSTER")
+        .env_remove("SOLANA_RPC_URL")
+        .output()
+        .unwrap();
+    assert!(ok.status.success(), "{}", String::from_utf8_lossy(&ok.stderr));
+    assert!(String::from_utf8_lossy(&ok.stdout).contains(": ok"));
+    let dir = tempfile::tempdir().unwrap();
+    let bad = dir.path().join("bad.toml");
+    std::fs::write(&bad, "[server]\nlisten = \"127.0.0.1:8080\"\nlisen = 1\n").unwrap();
+    let out = Command::new(relayer_bin())
+        .args(["config", "validate"])
+        .arg(&bad)
+        .output()
+        .unwrap();
+    let e = err_line(&out);
+    assert!(e.contains("line 3") && e.contains("lisen"), "{e}");
+    let out = Command::new(relayer_bin())
+        .args(["config", "validate", "/nonexistent.toml"])
+        .output()
+        .unwrap();
+    assert!(err_line(&out).contains("cannot read config file"));
+    let out = Command::new(relayer_bin())
+        .args(["config", "validate", example])
+        .env("MAX_SETTLEMENT_RETRIES", "many")
+        .output()
+        .unwrap();
+    assert!(err_line(&out).contains("MAX_SETTLEMENT_RETRIES"));
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn toss_cli_submits_and_reads_status() {
+    let h = Harness::new().await;
+    let running = h.start(config()).await;
+    let (payer, pool) = h.payer(SOL, 2).await;
+    let merchant = Keypair::new().pubkey();
+    let (_, signed) = h.sol_intent(&payer, &pool, 0, merchant, SOL / 10).await;
+    let toss = toss_bin();
+    let out = Command::new(&toss)
+        .args(["submit", &signed.to_uri(), "--relayer", &running.url, "--output", "json"])
+        .output()
+        .unwrap();
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    let body: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(body["id"], hex::encode(signed.id()));
+    running.settle_all().await;
+    let out = Command::new(&toss)
+        .args(["status", &hex::encode(signed.id()), "--relayer", &running.url, "--output", "json"])
+        .output()
+        .unwrap();
+    assert!(out.status.success());
+    let body: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(body["status"], "settled");
+    // The nonce moved on: a new intent signed against the old value is refused by the relayer.
+    let (_, stale) = h.sol_intent(&payer, &pool, 0, merchant, SOL / 5).await;
+    let out = Command::new(&toss)
+        .args(["submit", &stale.to_base64(), "--relayer", &running.url])
+        .output()
+        .unwrap();
+    let e = err_line(&out);
+    assert!(e.contains("relayer refused (422): stale_nonce"), "{e}");
+    let out = Command::new(&toss)
+        .args(["status", &"ab".repeat(32), "--relayer", &running.url])
+        .output()
+        .unwrap();
+    assert!(err_line(&out).contains("relayer refused (404): not_found"));
+    running.relayer.shutdown().await.unwrap();
+}

@@ -1,0 +1,53 @@
+//! `toss-relayer demo` as a library call and as a process.
+
+use toss_relayer::demo::{self, DemoOptions};
+use toss_sdk::cluster::LocalProgram;
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn demo_reaches_every_outcome() {
+    let report = demo::run(DemoOptions {
+        payers: 4,
+        nonces: 2,
+        merchants: 2,
+        program: LocalProgram::Native,
+        lookup_table: true,
+        scenario: true,
+    })
+    .await
+    .unwrap();
+    // 4 payers x 2 nonces + one double spend.
+    assert_eq!(report.intents, 9);
+    assert_eq!(report.conflicts, 1);
+    assert_eq!(report.expired, 1);
+    assert_eq!(report.rejected, 1);
+    assert_eq!(report.settled, 6);
+    assert!(report.balances_ok);
+    assert!(report.transactions >= 2 && report.intents_per_tx > 1.0, "{report:?}");
+    assert_eq!(report.outcomes.get("rejected: insufficient_funds"), Some(&1));
+}
+
+#[test]
+fn demo_json_process() {
+    let out = std::process::Command::new(env!("CARGO_BIN_EXE_toss-relayer"))
+        .args(["demo", "--json", "--payers", "4", "--nonces", "1", "--legacy"])
+        .output()
+        .unwrap();
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    let v: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    for key in [
+        "intents",
+        "settled",
+        "rejected",
+        "conflicts",
+        "expired",
+        "transactions",
+        "intents_per_tx",
+        "elapsed_ms",
+    ] {
+        assert!(v.get(key).is_some(), "{key} missing: {v}");
+    }
+    assert_eq!(v["intents"], 5);
+    assert_eq!(v["conflicts"], 1);
+    assert_eq!(v["balances_ok"], true);
+    assert_eq!(v["lookup_table"], false);
+}
