@@ -133,6 +133,7 @@ async fn pass(ctx: &Arc<Ctx>, tasks: &mut JoinSet<()>, stopping: bool) -> Result
             id: batch_id,
             records,
             instructions,
+            resumed: false,
         };
         tasks.spawn(submit::run_batch(ctx.clone(), batch, permit));
     }

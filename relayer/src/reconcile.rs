@@ -126,8 +126,10 @@ pub async fn landed(
     }
     // First settled on a nonce wins; every other intent on it can never settle.
     let mut conflicts = Vec::new();
-    for winner in &settled {
-        for other in ctx.store.pending_on_nonce(winner.nonce_account).await? {
+    let nonces: Vec<[u8; 32]> = settled.iter().map(|w| w.nonce_account).collect();
+    let others = ctx.store.pending_on_nonces(nonces).await?;
+    for (winner, others) in settled.iter().zip(others) {
+        for other in others {
             if other.id != winner.id {
                 conflicts.push(
                     Transition::new(other.id, Status::Conflict, "reconciler")
@@ -160,6 +162,10 @@ pub async fn landed(
 /// Intents still `queued` in a batch whose signature was recorded (a crash between the two
 /// writes) become `submitted`, so outcomes apply to them.
 async fn promote(ctx: &Ctx, batch: &Batch, signature: &Signature) -> Result<(), RelayerError> {
+    if !batch.resumed {
+        // A live batch marked its intents `submitted` before sending anything.
+        return Ok(());
+    }
     let t: Vec<Transition> = batch
         .records
         .iter()
@@ -360,6 +366,7 @@ pub async fn sweep(ctx: &Arc<Ctx>, tasks: &mut JoinSet<()>) -> Result<(), Relaye
                 id: b.batch_id,
                 records,
                 instructions,
+                resumed: true,
             },
             permit,
         ));

@@ -37,6 +37,9 @@ pub struct Batch {
     pub records: Vec<IntentRecord>,
     /// Compute budget, precompile and `intent_settle` instructions.
     pub instructions: Vec<Instruction>,
+    /// Picked up again after a restart or by the sweeper (its intents may still be `queued`
+    /// although a signature was recorded).
+    pub resumed: bool,
 }
 
 /// How a signed transaction ended while we watched it.

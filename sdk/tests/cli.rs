@@ -211,7 +211,10 @@ fn online_commands_fail_in_one_line() {
     let dir = Dir::new("online");
     let (key, pool, _) = setup(&dir);
     // Not a moniker nor a URL.
-    assert_fails(&toss(&["-k", &key, "-u", "nowhere", "nonce", "list"]), "nowhere");
+    assert_fails(
+        &toss(&["-k", &key, "-u", "nowhere", "nonce", "list"]),
+        "nowhere",
+    );
     // Nothing listens there.
     assert_fails(
         &toss(&["-k", &key, "-u", "http://127.0.0.1:9", "nonce", "list"]),

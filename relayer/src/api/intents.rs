@@ -130,7 +130,10 @@ pub async fn intake(
             }
         });
         match ok {
-            Ok(()) => to_store.push((*i, Validator::to_new_intent(signed, intent, now_ms, &sources[*i]))),
+            Ok(()) => to_store.push((
+                *i,
+                Validator::to_new_intent(signed, intent, now_ms, &sources[*i]),
+            )),
             Err(r) => results[*i] = Some(Err(r.into())),
         }
     }

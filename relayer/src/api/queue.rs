@@ -39,7 +39,11 @@ impl IntakeQueue {
     }
 
     /// Validates and stores `texts` from `source`; answers in input order.
-    pub async fn submit(&self, texts: Vec<String>, source: Arc<str>) -> Vec<Result<Submitted, ApiError>> {
+    pub async fn submit(
+        &self,
+        texts: Vec<String>,
+        source: Arc<str>,
+    ) -> Vec<Result<Submitted, ApiError>> {
         let n = texts.len();
         let (reply, answer) = oneshot::channel();
         let job = Job {

@@ -293,6 +293,19 @@ pub trait Store: Send + Sync {
     /// Non-final intents on one nonce account, lowest `seq` first.
     async fn pending_on_nonce(&self, nonce_account: [u8; 32]) -> StoreResult<Vec<IntentRecord>>;
 
+    /// [`Store::pending_on_nonce`] for several nonce accounts, in one round trip where the
+    /// backend can.
+    async fn pending_on_nonces(
+        &self,
+        nonce_accounts: Vec<[u8; 32]>,
+    ) -> StoreResult<Vec<Vec<IntentRecord>>> {
+        let mut out = Vec::with_capacity(nonce_accounts.len());
+        for n in nonce_accounts {
+            out.push(self.pending_on_nonce(n).await?);
+        }
+        Ok(out)
+    }
+
     /// Number of intents in each status (every status present, zero included).
     async fn counts(&self) -> StoreResult<BTreeMap<Status, u64>>;
 

@@ -267,6 +267,19 @@ impl Store for SqliteStore {
             .await
     }
 
+    async fn pending_on_nonces(
+        &self,
+        nonce_accounts: Vec<[u8; 32]>,
+    ) -> StoreResult<Vec<Vec<IntentRecord>>> {
+        self.read(move |c| {
+            nonce_accounts
+                .iter()
+                .map(|n| reads::pending_on_nonce(c, n))
+                .collect()
+        })
+        .await
+    }
+
     async fn counts(&self) -> StoreResult<BTreeMap<Status, u64>> {
         self.read(reads::counts).await
     }

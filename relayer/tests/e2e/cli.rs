@@ -15,7 +15,10 @@ fn relayer_bin() -> PathBuf {
 /// The `toss` CLI beside this package's binaries (`cargo test --workspace` builds it).
 fn toss_bin() -> PathBuf {
     let path = relayer_bin().with_file_name("toss");
-    assert!(path.exists(), "build the toss CLI first: cargo build -p toss-sdk");
+    assert!(
+        path.exists(),
+        "build the toss CLI first: cargo build -p toss-sdk"
+    );
     path
 }
 
@@ -35,7 +38,11 @@ fn config_validate() {
         .env_remove("SOLANA_RPC_URL")
         .output()
         .unwrap();
-    assert!(ok.status.success(), "{}", String::from_utf8_lossy(&ok.stderr));
+    assert!(
+        ok.status.success(),
+        "{}",
+        String::from_utf8_lossy(&ok.stderr)
+    );
     assert!(String::from_utf8_lossy(&ok.stdout).contains(": ok"));
     let dir = tempfile::tempdir().unwrap();
     let bad = dir.path().join("bad.toml");
@@ -69,15 +76,33 @@ async fn toss_cli_submits_and_reads_status() {
     let (_, signed) = h.sol_intent(&payer, &pool, 0, merchant, SOL / 10).await;
     let toss = toss_bin();
     let out = Command::new(&toss)
-        .args(["submit", &signed.to_uri(), "--relayer", &running.url, "--output", "json"])
+        .args([
+            "submit",
+            &signed.to_uri(),
+            "--relayer",
+            &running.url,
+            "--output",
+            "json",
+        ])
         .output()
         .unwrap();
-    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
     let body: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
     assert_eq!(body["id"], hex::encode(signed.id()));
     running.settle_all().await;
     let out = Command::new(&toss)
-        .args(["status", &hex::encode(signed.id()), "--relayer", &running.url, "--output", "json"])
+        .args([
+            "status",
+            &hex::encode(signed.id()),
+            "--relayer",
+            &running.url,
+            "--output",
+            "json",
+        ])
         .output()
         .unwrap();
     assert!(out.status.success());

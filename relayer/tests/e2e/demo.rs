@@ -22,17 +22,29 @@ async fn demo_reaches_every_outcome() {
     assert_eq!(report.rejected, 1);
     assert_eq!(report.settled, 6);
     assert!(report.balances_ok);
-    assert!(report.transactions >= 2 && report.intents_per_tx > 1.0, "{report:?}");
-    assert_eq!(report.outcomes.get("rejected: insufficient_funds"), Some(&1));
+    assert!(
+        report.transactions >= 2 && report.intents_per_tx > 1.0,
+        "{report:?}"
+    );
+    assert_eq!(
+        report.outcomes.get("rejected: insufficient_funds"),
+        Some(&1)
+    );
 }
 
 #[test]
 fn demo_json_process() {
     let out = std::process::Command::new(env!("CARGO_BIN_EXE_toss-relayer"))
-        .args(["demo", "--json", "--payers", "4", "--nonces", "1", "--legacy"])
+        .args([
+            "demo", "--json", "--payers", "4", "--nonces", "1", "--legacy",
+        ])
         .output()
         .unwrap();
-    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
     let v: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
     for key in [
         "intents",

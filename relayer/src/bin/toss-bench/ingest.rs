@@ -53,14 +53,19 @@ async fn blast(url: &str, bodies: Vec<Value>, per_body: usize) -> Result<f64, St
     let start = Instant::now();
     let mut tasks = tokio::task::JoinSet::new();
     for _ in 0..CLIENTS {
-        let (http, bodies, next, url) = (http.clone(), bodies.clone(), next.clone(), url.to_owned());
+        let (http, bodies, next, url) =
+            (http.clone(), bodies.clone(), next.clone(), url.to_owned());
         tasks.spawn(async move {
             loop {
                 let i = next.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
                 let Some(body) = bodies.get(i) else { break };
                 let r = http.post(&url).json(body).send().await.map_err(err)?;
                 if !r.status().is_success() {
-                    return Err(format!("{}: {}", r.status(), r.text().await.unwrap_or_default()));
+                    return Err(format!(
+                        "{}: {}",
+                        r.status(),
+                        r.text().await.unwrap_or_default()
+                    ));
                 }
             }
             Ok::<(), String>(())
@@ -79,9 +84,15 @@ pub async fn run() -> Result<Value, String> {
     let mut pools = Vec::new();
     for _ in 0..PAYERS {
         let key = local::funded(&cluster, 2 * SOL).await.map_err(err)?;
-        wallet::deposit(cluster.as_ref(), &key, SOL).await.map_err(err)?;
-        wallet::open_nonces(cluster.as_ref(), &key, 0..NONCES).await.map_err(err)?;
-        let pool = wallet::fetch_pool(cluster.as_ref(), &key.pubkey()).await.map_err(err)?;
+        wallet::deposit(cluster.as_ref(), &key, SOL)
+            .await
+            .map_err(err)?;
+        wallet::open_nonces(cluster.as_ref(), &key, 0..NONCES)
+            .await
+            .map_err(err)?;
+        let pool = wallet::fetch_pool(cluster.as_ref(), &key.pubkey())
+            .await
+            .map_err(err)?;
         pools.push((key, pool));
     }
     let now = toss_relayer::now_ms() / 1000;
@@ -91,7 +102,8 @@ pub async fn run() -> Result<Value, String> {
         .into_par_iter()
         .map(|i| {
             let (key, pool) = &pools[i % PAYERS];
-            let (nonce_account, nonce_value) = pool.nonce((i / PAYERS) as u32 % NONCES).map_err(err)?;
+            let (nonce_account, nonce_value) =
+                pool.nonce((i / PAYERS) as u32 % NONCES).map_err(err)?;
             let intent = Intent {
                 sender: key.pubkey(),
                 recipient: Keypair::new().pubkey(),
@@ -121,7 +133,9 @@ pub async fn run() -> Result<Value, String> {
     config.intake.max_lifetime_seconds = 3_600;
     let store: Arc<dyn Store> =
         Arc::new(SqliteStore::open(dir.path().join("bench.sqlite")).map_err(err)?);
-    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.map_err(err)?;
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
+        .await
+        .map_err(err)?;
     let relayer = Relayer::new(Arc::new(config), cluster.clone(), store.clone(), fee_payer)
         .map_err(err)?
         .start(listener)

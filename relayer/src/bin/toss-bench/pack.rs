@@ -57,44 +57,44 @@ fn per_tx(counts: &[usize]) -> f64 {
 pub fn run() -> Result<serde_json::Value, toss_sdk::SdkError> {
     let relayer = Pubkey::new_unique();
     let budget = ComputeBudget::default();
-        let sol = items(60, 0)?;
-        let mixed = items(60, 2)?;
-        // Lookup tables hold at most 256 addresses each.
-        let tables = |it: &[PackItem]| -> Vec<AddressLookupTableAccount> {
-            lookup_table_addresses(&relayer, it)
-                .chunks(256)
-                .map(|c| AddressLookupTableAccount {
-                    key: Pubkey::new_unique(),
-                    addresses: c.to_vec(),
-                })
-                .collect()
-        };
-        let counts =
-            |p: Vec<toss_sdk::pack::Packed>| p.iter().map(|b| b.items.len()).collect::<Vec<_>>();
-        let sol_legacy = counts(pack_legacy(&relayer, &sol, &budget)?);
-        let sol_v0 = counts(pack_v0(&relayer, &sol, &budget, &tables(&sol))?);
-        let mixed_legacy = counts(pack_legacy(&relayer, &mixed, &budget)?);
-        let mixed_v0 = counts(pack_v0(&relayer, &mixed, &budget, &tables(&mixed))?);
-        let one = legacy_size(
-            &relayer,
-            &settle_instructions(&relayer, &[&sol[0]], &budget),
-        );
-        let two = legacy_size(
-            &relayer,
-            &settle_instructions(&relayer, &[&sol[0], &sol[1]], &budget),
-        );
-        let many = items(10_000, 0)?;
-        let start = Instant::now();
-        let packed = pack_legacy(&relayer, &many, &budget)?;
-        let pack_ms = start.elapsed().as_secs_f64() * 1e3;
-        Ok(serde_json::json!({
-            "sol_per_legacy_tx": sol_legacy.iter().max(),
-            "sol_per_v0_tx": sol_v0.iter().max(),
-            "mixed_per_legacy_tx": per_tx(&mixed_legacy),
-            "mixed_per_v0_tx": per_tx(&mixed_v0),
-            "bytes_per_sol_intent": two - one,
-            "legacy_tx_bytes_one_sol_intent": one,
-            "pack_ms_per_10k": pack_ms,
-            "transactions_for_10k": packed.len(),
-        }))
+    let sol = items(60, 0)?;
+    let mixed = items(60, 2)?;
+    // Lookup tables hold at most 256 addresses each.
+    let tables = |it: &[PackItem]| -> Vec<AddressLookupTableAccount> {
+        lookup_table_addresses(&relayer, it)
+            .chunks(256)
+            .map(|c| AddressLookupTableAccount {
+                key: Pubkey::new_unique(),
+                addresses: c.to_vec(),
+            })
+            .collect()
+    };
+    let counts =
+        |p: Vec<toss_sdk::pack::Packed>| p.iter().map(|b| b.items.len()).collect::<Vec<_>>();
+    let sol_legacy = counts(pack_legacy(&relayer, &sol, &budget)?);
+    let sol_v0 = counts(pack_v0(&relayer, &sol, &budget, &tables(&sol))?);
+    let mixed_legacy = counts(pack_legacy(&relayer, &mixed, &budget)?);
+    let mixed_v0 = counts(pack_v0(&relayer, &mixed, &budget, &tables(&mixed))?);
+    let one = legacy_size(
+        &relayer,
+        &settle_instructions(&relayer, &[&sol[0]], &budget),
+    );
+    let two = legacy_size(
+        &relayer,
+        &settle_instructions(&relayer, &[&sol[0], &sol[1]], &budget),
+    );
+    let many = items(10_000, 0)?;
+    let start = Instant::now();
+    let packed = pack_legacy(&relayer, &many, &budget)?;
+    let pack_ms = start.elapsed().as_secs_f64() * 1e3;
+    Ok(serde_json::json!({
+        "sol_per_legacy_tx": sol_legacy.iter().max(),
+        "sol_per_v0_tx": sol_v0.iter().max(),
+        "mixed_per_legacy_tx": per_tx(&mixed_legacy),
+        "mixed_per_v0_tx": per_tx(&mixed_v0),
+        "bytes_per_sol_intent": two - one,
+        "legacy_tx_bytes_one_sol_intent": one,
+        "pack_ms_per_10k": pack_ms,
+        "transactions_for_10k": packed.len(),
+    }))
 }
