@@ -74,12 +74,15 @@ pub fn parse_bytes(bytes: &[u8]) -> Result<SignedIntent, Rejection> {
     SignedIntent::from_bytes(bytes).map_err(|e| Rejection::new("malformed_intent", e.to_string()))
 }
 
+/// A nonce account's value as last read (`None`: not a usable nonce account), and when.
+type CachedNonce = (Instant, Option<[u8; 32]>);
+
 /// Checks intents against the intake rules and the chain's current nonce values.
 pub struct Validator {
     intake: IntakeConfig,
     allowed_mints: HashSet<Pubkey>,
     cluster: Arc<dyn Cluster>,
-    nonces: Mutex<HashMap<Pubkey, (Instant, Option<[u8; 32]>)>>,
+    nonces: Mutex<HashMap<Pubkey, CachedNonce>>,
 }
 
 impl Validator {
