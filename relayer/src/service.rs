@@ -147,6 +147,13 @@ impl Relayer {
         let (stop, stop_rx) = watch::channel(false);
         let app = api::router(ctx.clone());
         let mut server_stop = stop_rx.clone();
+        // Small JSON answers on keep-alive connections: without TCP_NODELAY, Nagle's algorithm
+        // and the client's delayed ACK hold many of them for ~40 ms.
+        let listener = axum::serve::ListenerExt::tap_io(listener, |tcp| {
+            if let Err(e) = tcp.set_nodelay(true) {
+                tracing::debug!(error = %e, "cannot set TCP_NODELAY");
+            }
+        });
         let server = tokio::spawn(async move {
             let serve = axum::serve(
                 listener,

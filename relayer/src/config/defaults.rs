@@ -76,7 +76,7 @@ pub const DEFAULT_SWEEP_INTERVAL_MS: u64 = 5_000;
 /// `[log] format`.
 pub const DEFAULT_LOG_FORMAT: LogFormat = LogFormat::Text;
 /// `[log] filter` (`RUST_LOG` overrides it at run time).
-pub const DEFAULT_LOG_FILTER: &str = "toss_relayer=info,warn";
+pub const DEFAULT_LOG_FILTER: &str = "toss_relayer=info,warn,tarpc=error";
 
 /// Highest accepted `[submit] max_retries`.
 pub const MAX_RETRIES_LIMIT: u32 = 20;

@@ -123,3 +123,97 @@ async fn toss_cli_submits_and_reads_status() {
     assert!(err_line(&out).contains("relayer refused (404): not_found"));
     running.relayer.shutdown().await.unwrap();
 }
+
+/// `toss-relayer run --local` as a newcomer uses it: the printed payer files work with the
+/// `toss` CLI, the intent settles, SIGTERM stops the service cleanly (exit 0).
+#[test]
+fn run_local_serves_the_toss_cli_and_stops_on_sigterm() {
+    use std::io::{BufRead, BufReader};
+    let dir = tempfile::tempdir().unwrap();
+    let mut child = Command::new(relayer_bin())
+        .args(["run", "--local", "--listen", "127.0.0.1:0"])
+        .env("TOSS_STORE_PATH", dir.path().join("relayer.sqlite"))
+        .env("RUST_LOG", "error")
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::null())
+        .spawn()
+        .unwrap();
+    let mut lines = BufReader::new(child.stdout.take().unwrap()).lines();
+    let mut printed = Vec::new();
+    let url = loop {
+        let line = lines.next().expect("output").unwrap();
+        printed.push(line.clone());
+        if let Some(url) = line.strip_prefix("listening on:") {
+            break url.trim().to_string();
+        }
+    };
+    let text = printed.join("\n");
+    assert!(
+        text.contains("program id:    97HzxHhFMbtTUx3tdtfDkvZmUgZjHKnZhmy9CcqbZuHP"),
+        "{text}"
+    );
+    let key = dir.path().join("toss-local-payer.json");
+    let pool = dir.path().join("toss-local-pool.json");
+    assert!(text.contains(&key.display().to_string()), "{text}");
+    let toss = toss_bin();
+    let merchant = Keypair::new().pubkey().to_string();
+    let created = Command::new(&toss)
+        .arg("-k")
+        .arg(&key)
+        .args(["intent", "create", "--pool"])
+        .arg(&pool)
+        .args([
+            "--nonce-index",
+            "0",
+            "--to",
+            &merchant,
+            "--amount",
+            "0.1",
+            "--output",
+            "json",
+        ])
+        .output()
+        .unwrap();
+    assert!(
+        created.status.success(),
+        "{}",
+        String::from_utf8_lossy(&created.stderr)
+    );
+    let created: serde_json::Value = serde_json::from_slice(&created.stdout).unwrap();
+    let id = created["id"].as_str().unwrap().to_string();
+    let submitted = Command::new(&toss)
+        .args([
+            "submit",
+            created["uri"].as_str().unwrap(),
+            "--relayer",
+            &url,
+        ])
+        .output()
+        .unwrap();
+    assert!(
+        submitted.status.success(),
+        "{}",
+        String::from_utf8_lossy(&submitted.stderr)
+    );
+    let mut settled = false;
+    for _ in 0..100 {
+        let out = Command::new(&toss)
+            .args(["status", &id, "--relayer", &url, "--output", "json"])
+            .output()
+            .unwrap();
+        let v: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap_or_default();
+        if v["status"] == "settled" {
+            settled = true;
+            break;
+        }
+        std::thread::sleep(std::time::Duration::from_millis(100));
+    }
+    assert!(settled, "intent {id} did not settle");
+    let kill = Command::new("kill")
+        .args(["-TERM", &child.id().to_string()])
+        .status()
+        .unwrap();
+    assert!(kill.success());
+    let status = child.wait().unwrap();
+    assert_eq!(status.code(), Some(0), "clean exit on SIGTERM");
+}
