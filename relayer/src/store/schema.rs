@@ -20,11 +20,18 @@ pub struct Migration {
 }
 
 /// Every migration, in the order it must be applied.
-pub const MIGRATIONS: &[Migration] = &[Migration {
-    version: 1,
-    name: "0001_init",
-    sql: include_str!("../../migrations/0001_init.sql"),
-}];
+pub const MIGRATIONS: &[Migration] = &[
+    Migration {
+        version: 1,
+        name: "0001_init",
+        sql: include_str!("../../migrations/0001_init.sql"),
+    },
+    Migration {
+        version: 2,
+        name: "0002_open_expiry",
+        sql: include_str!("../../migrations/0002_open_expiry.sql"),
+    },
+];
 
 fn mig_err(version: i64, e: rusqlite::Error) -> StoreError {
     StoreError::Migration(format!("version {version}: {e}"))
@@ -112,19 +119,41 @@ mod tests {
     #[test]
     fn applies_once_in_order() -> Result<(), StoreError> {
         let mut conn = Connection::open_in_memory().map_err(|e| mig_err(0, e))?;
-        assert_eq!(migrate(&mut conn)?, vec![1]);
+        assert_eq!(migrate(&mut conn)?, vec![1, 2]);
         assert_eq!(migrate(&mut conn)?, Vec::<i64>::new());
         let extra = [
             MIGRATIONS[0],
+            MIGRATIONS[1],
             Migration {
-                version: 2,
-                name: "0002_test",
-                sql: "CREATE TABLE t2 (x INTEGER);",
+                version: 3,
+                name: "0003_test",
+                sql: "CREATE TABLE t3 (x INTEGER);",
             },
         ];
-        assert_eq!(migrate_with(&mut conn, &extra)?, vec![2]);
-        // A binary that only knows version 1 refuses the newer database.
+        assert_eq!(migrate_with(&mut conn, &extra)?, vec![3]);
+        // A binary that only knows versions 1 and 2 refuses the newer database.
         assert!(matches!(migrate(&mut conn), Err(StoreError::Migration(_))));
+        Ok(())
+    }
+
+    #[test]
+    fn open_expiry_is_backfilled_from_the_intent_log() -> Result<(), StoreError> {
+        let mut conn = Connection::open_in_memory().map_err(|e| mig_err(0, e))?;
+        migrate_with(&mut conn, &MIGRATIONS[..1])?;
+        conn.execute_batch(
+            "INSERT INTO intents (id, seq, signed, sender, nonce_account, nonce_value, expiry, \
+             amount, fee, kind, received_at_ms, source) VALUES \
+             (zeroblob(32), 1, x'00', zeroblob(32), zeroblob(32), zeroblob(32), 1234, 1, 0, 0, \
+             0, 'test'); \
+             INSERT INTO intent_state (id, status, updated_at_ms) VALUES (zeroblob(32), \
+             'pending', 0);",
+        )
+        .map_err(|e| mig_err(1, e))?;
+        assert_eq!(migrate(&mut conn)?, vec![2]);
+        let expiry: i64 = conn
+            .query_row("SELECT expiry FROM intent_state", [], |r| r.get(0))
+            .map_err(|e| mig_err(2, e))?;
+        assert_eq!(expiry, 1234);
         Ok(())
     }
 

@@ -155,29 +155,42 @@ pub async fn run() -> Result<Value, String> {
         .collect();
     let bulk_rate = blast(&url, bulk_bodies, BULK).await?;
 
-    // Latency at half the single-request rate (open loop, one request per tick).
-    let target = (single_rate / 2.0).max(1.0);
+    // Acknowledgement latency, open loop (one request per tick), at a tenth, a quarter and
+    // half of the single-request rate; the headline p50/p99 are at half.
     let http = reqwest::Client::new();
-    let gap = Duration::from_secs_f64(1.0 / target);
-    let mut tasks = tokio::task::JoinSet::new();
-    let start = Instant::now();
-    for (i, s) in rest.iter().take((target * 3.0) as usize).enumerate() {
-        let due = start + gap.mul_f64(i as f64);
-        tokio::time::sleep_until(due.into()).await;
-        let (http, url, b) = (http.clone(), url.clone(), body(s));
-        tasks.spawn(async move {
-            let t = Instant::now();
-            let r = http.post(&url).json(&b).send().await.map_err(err)?;
-            if !r.status().is_success() {
-                return Err(format!("{}", r.status()));
-            }
-            Ok::<f64, String>(t.elapsed().as_secs_f64() * 1e3)
-        });
-    }
+    let mut curve = Vec::new();
+    let mut rest = rest.iter();
     let mut lat = Vec::new();
-    while let Some(r) = tasks.join_next().await {
-        lat.push(r.map_err(err)??);
+    for share in [0.1, 0.25, 0.5] {
+        let target = (single_rate * share).max(1.0);
+        let gap = Duration::from_secs_f64(1.0 / target);
+        let mut tasks = tokio::task::JoinSet::new();
+        let start = Instant::now();
+        for (i, s) in rest.by_ref().take((target * 2.0) as usize).enumerate() {
+            let due = start + gap.mul_f64(i as f64);
+            tokio::time::sleep_until(due.into()).await;
+            let (http, url, b) = (http.clone(), url.clone(), body(s));
+            tasks.spawn(async move {
+                let t = Instant::now();
+                let r = http.post(&url).json(&b).send().await.map_err(err)?;
+                if !r.status().is_success() {
+                    return Err(format!("{}", r.status()));
+                }
+                Ok::<f64, String>(t.elapsed().as_secs_f64() * 1e3)
+            });
+        }
+        lat.clear();
+        while let Some(r) = tasks.join_next().await {
+            lat.push(r.map_err(err)??);
+        }
+        lat.sort_by(f64::total_cmp);
+        curve.push(json!({
+            "per_s": target,
+            "p50_ms": percentile(&lat, 0.50),
+            "p99_ms": percentile(&lat, 0.99),
+        }));
     }
+    let target = single_rate / 2.0;
     lat.sort_by(f64::total_cmp);
     let stored: u64 = store.counts().await.map_err(err)?.values().sum();
     relayer.abort();
@@ -195,6 +208,7 @@ pub async fn run() -> Result<Value, String> {
         "half_load_per_s": target,
         "p50_ms": percentile(&lat, 0.50),
         "p99_ms": percentile(&lat, 0.99),
+        "latency_curve": curve,
         "stored": stored,
         "cores": std::thread::available_parallelism().map(|n| n.get()).unwrap_or(1),
     }))

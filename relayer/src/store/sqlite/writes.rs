@@ -48,9 +48,15 @@ pub(crate) fn insert_intents(
             &intent.source,
         ])?;
         conn.prepare_cached(
-            "INSERT INTO intent_state (id, status, attempts, updated_at_ms) VALUES (?1, ?2, 0, ?3)",
+            "INSERT INTO intent_state (id, status, attempts, updated_at_ms, expiry) \
+             VALUES (?1, ?2, 0, ?3, ?4)",
         )?
-        .execute(params![&intent.id[..], Status::Pending.as_str(), now])?;
+        .execute(params![
+            &intent.id[..],
+            Status::Pending.as_str(),
+            now,
+            intent.expiry
+        ])?;
         audit(
             conn,
             &intent.id,
@@ -162,8 +168,8 @@ pub(crate) fn expire_due(
     actor: &str,
 ) -> StoreResult<Vec<IntentId>> {
     let mut stmt = conn.prepare_cached(
-        "SELECT i.id FROM intents i JOIN intent_state s ON s.id = i.id \
-         WHERE s.status IN ('pending', 'queued') AND i.expiry < ?1 ORDER BY i.seq",
+        "SELECT s.id FROM intent_state s INDEXED BY intent_state_open_expiry \
+         WHERE s.status IN ('pending', 'queued') AND s.expiry < ?1 ORDER BY s.expiry",
     )?;
     let mut rows = stmt.query([now_unix])?;
     let mut due = Vec::new();

@@ -179,7 +179,13 @@ async fn migrations_are_idempotent_on_reopen() -> TestResult {
         .prepare("SELECT version, name FROM schema_migrations")?
         .query_map([], |r| Ok((r.get(0)?, r.get(1)?)))?
         .collect::<Result<_, _>>()?;
-    assert_eq!(rows, vec![(1, "0001_init".to_string())]);
+    assert_eq!(
+        rows,
+        vec![
+            (1, "0001_init".to_string()),
+            (2, "0002_open_expiry".to_string())
+        ]
+    );
     let mode: String = conn.query_row("PRAGMA journal_mode", [], |r| r.get(0))?;
     assert_eq!(mode, "wal");
     Ok(())
