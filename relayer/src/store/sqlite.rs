@@ -33,8 +33,10 @@ pub use writer::MAX_GROUP_COMMIT;
 /// How long a connection waits on a lock before reporting `SQLITE_BUSY`.
 const BUSY_TIMEOUT: Duration = Duration::from_secs(5);
 
-/// Idle read connections kept open for reuse.
-const MAX_IDLE_READERS: usize = 4;
+/// Idle read connections kept open for reuse. Reads run on tokio's blocking pool, so bursts
+/// (status queries, intake, batcher, sweeper) use many at once; opening one costs a file
+/// open, its pragmas and a memory map, so enough are kept for a busy relayer.
+const MAX_IDLE_READERS: usize = 32;
 
 /// Current unix time in milliseconds (0 if the clock is before 1970).
 pub(crate) fn now_ms() -> i64 {
