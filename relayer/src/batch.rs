@@ -84,7 +84,7 @@ async fn pass(ctx: &Arc<Ctx>, tasks: &mut JoinSet<()>, stopping: bool) -> Result
             .with_label_values(&["expired"])
             .inc_by(expired.len() as u64);
     }
-    if ctx.is_paused() || ctx.breaker.wait() > Duration::ZERO {
+    if ctx.is_paused() || ctx.is_held() || ctx.breaker.wait() > Duration::ZERO {
         return Ok(());
     }
     let permits = ctx.in_flight.available_permits();

@@ -57,12 +57,30 @@ pub struct Ctx {
     pub token_programs: Mutex<HashMap<Pubkey, Pubkey>>,
     /// Lookup tables for v0 transactions (empty: legacy transactions).
     pub lookup_tables: Mutex<Vec<AddressLookupTableAccount>>,
+    /// No new batches before this instant (the program reported itself paused).
+    pub hold_until: Mutex<Option<std::time::Instant>>,
 }
 
 impl Ctx {
     /// True when the admin paused submission.
     pub fn is_paused(&self) -> bool {
         self.paused.load(Ordering::SeqCst)
+    }
+
+    /// Holds new batches for `duration` (a paused program: sending would only burn fees).
+    pub fn hold_for(&self, duration: Duration) {
+        if let Ok(mut h) = self.hold_until.lock() {
+            *h = Some(std::time::Instant::now() + duration);
+        }
+    }
+
+    /// True while a hold is in force.
+    pub fn is_held(&self) -> bool {
+        self.hold_until
+            .lock()
+            .ok()
+            .and_then(|h| *h)
+            .is_some_and(|until| std::time::Instant::now() < until)
     }
 
     /// Pauses or resumes submission.
@@ -125,6 +143,7 @@ impl Relayer {
             solo: Mutex::new(HashSet::new()),
             token_programs: Mutex::new(HashMap::new()),
             lookup_tables: Mutex::new(Vec::new()),
+            hold_until: Mutex::new(None),
         };
         Ok(Self { ctx: Arc::new(ctx) })
     }

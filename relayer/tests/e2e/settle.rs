@@ -272,3 +272,56 @@ async fn double_spend_expiry_poor_vault_and_isolation() {
     assert_eq!(h.cluster.balance(&other).await.unwrap(), 0);
     running.relayer.shutdown().await.unwrap();
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn paused_program_holds_intents_until_it_resumes() {
+    use toss_sdk::instructions::config_set_paused_ix;
+    let h = Harness::new().await;
+    let (payer, pool) = h.payer(SOL, 2).await;
+    let merchant = Keypair::new().pubkey();
+    let admin = h.cluster.upgrade_authority().insecure_clone();
+    let set_paused = |paused: bool| {
+        let admin = admin.insecure_clone();
+        let cluster = h.cluster.clone();
+        async move {
+            toss_sdk::wallet::send(
+                cluster.as_ref(),
+                &admin,
+                &[config_set_paused_ix(&admin.pubkey(), paused)],
+                &[],
+            )
+            .await
+            .unwrap();
+        }
+    };
+    set_paused(true).await;
+    let running = h.start(config()).await;
+    let (_, a) = h.sol_intent(&payer, &pool, 0, merchant, SOL / 10).await;
+    let (_, b) = h.sol_intent(&payer, &pool, 1, merchant, SOL / 10).await;
+    for s in [&a, &b] {
+        assert_eq!(running.submit(&h.http, s).await.0, StatusCode::ACCEPTED);
+    }
+    // The batch fails with `Paused`: no intent is blamed, both wait.
+    let mut waited = 0;
+    loop {
+        let trail = running.store.audit(a.id()).await.unwrap();
+        if trail
+            .iter()
+            .any(|t| t.reason.as_deref() == Some("program paused: waiting"))
+        {
+            break;
+        }
+        waited += 1;
+        assert!(waited < 200, "{trail:?}");
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+    for s in [&a, &b] {
+        assert!(!running.status_of(s).await.is_final());
+    }
+    set_paused(false).await;
+    running.settle_all().await;
+    assert_eq!(running.status_of(&a).await, Status::Settled);
+    assert_eq!(running.status_of(&b).await, Status::Settled);
+    assert_eq!(h.cluster.balance(&merchant).await.unwrap(), SOL / 5);
+    running.relayer.shutdown().await.unwrap();
+}
