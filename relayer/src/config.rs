@@ -16,6 +16,7 @@ use serde::Deserialize;
 
 mod defaults;
 mod env;
+mod noise;
 mod sections;
 mod types;
 mod validate;
@@ -25,6 +26,7 @@ mod tests;
 
 pub use defaults::*;
 pub use env::*;
+pub use noise::*;
 pub use sections::{
     BatchConfig, ClusterConfig, IntakeConfig, LogConfig, ReconcileConfig, ServerConfig,
     StoreConfig, SubmitConfig,
@@ -85,6 +87,8 @@ pub struct Config {
     pub submit: SubmitConfig,
     /// `[reconcile]`.
     pub reconcile: ReconcileConfig,
+    /// `[noise]`.
+    pub noise: NoiseConfig,
     /// `[log]`.
     pub log: LogConfig,
 }

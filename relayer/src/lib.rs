@@ -3,7 +3,7 @@
 //! Data flows one way through modules that each have one job:
 //!
 //! ```text
-//! api (HTTP intake) -> validate -> store (acknowledge after commit)
+//! api (HTTP intake), noise (Noise intake) -> validate -> store (acknowledge after commit)
 //!   -> batch (pack by bytes, one intent per nonce) -> submit (sign, send, confirm, retry)
 //!   -> reconcile (per-intent outcome from the program's events; expiry; crash resume)
 //! ```
@@ -29,6 +29,7 @@ pub mod fault;
 pub mod local;
 pub mod logging;
 pub mod metrics;
+pub mod noise;
 pub mod reconcile;
 pub mod service;
 pub mod store;

@@ -61,6 +61,22 @@ enum Command {
         #[command(subcommand)]
         command: ConfigCommand,
     },
+    /// The relayer's keys.
+    Keys {
+        #[command(subcommand)]
+        command: KeysCommand,
+    },
+}
+
+#[derive(Subcommand)]
+enum KeysCommand {
+    /// Prints the Noise endpoint's signed key record (JSON), the one `GET /v1/noise/key`
+    /// serves, for clients to pin. Reads the `[noise] identity` or fee payer keypair file.
+    Show {
+        /// Config file (TOML); defaults apply without one.
+        #[arg(long)]
+        config: Option<PathBuf>,
+    },
 }
 
 #[derive(Subcommand)]
@@ -111,6 +127,20 @@ async fn dispatch(command: Command) -> anyhow::Result<()> {
                 config.store.kind,
                 config.server.listen
             );
+            Ok(())
+        }
+        Command::Keys {
+            command: KeysCommand::Show { config },
+        } => {
+            let config = Config::resolve(config.as_deref(), |k| std::env::var(k).ok())?;
+            let path = match &config.noise.identity {
+                Some(p) => p.expose().clone(),
+                None => config.cluster.fee_payer.expose().clone(),
+            };
+            let root = toss_sdk::keys::read_keypair_file(&path)
+                .context("the Noise identity keypair ([noise] identity or the fee payer)")?;
+            let identity = toss_relayer::noise::load_identity(&config.noise, &root)?;
+            println!("{}", serde_json::to_string_pretty(&identity.record)?);
             Ok(())
         }
         Command::Demo {
@@ -281,6 +311,12 @@ async fn run(
         .start(listener)
         .await?;
     println!("listening on:  {}", relayer.url());
+    if let Some(addr) = relayer.noise_addr {
+        println!(
+            "noise on:      {addr} (key record: {}/v1/noise/key)",
+            relayer.url()
+        );
+    }
     shutdown_signal().await;
     relayer.shutdown().await?;
     Ok(())

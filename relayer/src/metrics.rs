@@ -101,6 +101,15 @@ impl Metrics {
         })
     }
 
+    /// Registers another stage's collector (e.g. the Noise endpoint's) in this registry, so
+    /// `/metrics` shows it.
+    pub fn register(
+        &self,
+        collector: Box<dyn prometheus::core::Collector>,
+    ) -> Result<(), prometheus::Error> {
+        self.registry.register(collector)
+    }
+
     /// Settled ÷ (settled + rejected) so far (1 before any outcome).
     pub fn success_rate(&self) -> f64 {
         let settled = self.finals.with_label_values(&["settled"]).get();

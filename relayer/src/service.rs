@@ -1,11 +1,13 @@
-//! Wiring: one [`Relayer`] is the HTTP intake plus the batcher and sweeper tasks over one
-//! store and one cluster. [`RelayerHandle::shutdown`] stops them in order.
+//! Wiring: one [`Relayer`] is the HTTP intake (and the Noise endpoint, when enabled) plus the
+//! batcher and sweeper tasks over one store and one cluster. [`RelayerHandle::shutdown`]
+//! stops them in order.
 
 use crate::api;
 use crate::batch;
 use crate::breaker::Breaker;
 use crate::config::Config;
 use crate::metrics::Metrics;
+use crate::noise;
 use crate::reconcile;
 use crate::store::{IntentId, Store};
 use crate::validate::Validator;
@@ -104,8 +106,11 @@ pub struct RelayerHandle {
     pub ctx: Arc<Ctx>,
     /// The address the HTTP server listens on.
     pub addr: SocketAddr,
+    /// The address the Noise endpoint listens on (`[noise] enabled`).
+    pub noise_addr: Option<SocketAddr>,
     stop: watch::Sender<bool>,
     server: JoinHandle<()>,
+    noise: Option<JoinHandle<()>>,
     batcher: JoinHandle<()>,
     sweeper: JoinHandle<()>,
 }
@@ -164,7 +169,34 @@ impl Relayer {
             .local_addr()
             .map_err(|e| RelayerError::Server(e.to_string()))?;
         let (stop, stop_rx) = watch::channel(false);
-        let app = api::router(ctx.clone());
+        let noise_identity = if ctx.config.noise.enabled {
+            Some(Arc::new(noise::load_identity(
+                &ctx.config.noise,
+                &ctx.fee_payer,
+            )?))
+        } else {
+            None
+        };
+        let noise_record = noise_identity.as_ref().map(|i| Arc::new(i.record.clone()));
+        // One state for every ingress: the HTTP router and the Noise listener share the
+        // intake queue and the rate limiters.
+        let state = api::AppState::new(ctx.clone(), noise_record);
+        let (noise_addr, noise) = match noise_identity {
+            Some(identity) => {
+                let listen = &ctx.config.noise.listen;
+                let listener = TcpListener::bind(listen)
+                    .await
+                    .map_err(|e| RelayerError::Server(format!("noise listener {listen}: {e}")))?;
+                let noise_addr = listener
+                    .local_addr()
+                    .map_err(|e| RelayerError::Server(e.to_string()))?;
+                tracing::info!(%noise_addr, x25519 = %identity.record.x25519, "noise endpoint listening");
+                let task = noise::spawn(listener, state.clone(), identity, stop_rx.clone())?;
+                (Some(noise_addr), Some(task))
+            }
+            None => (None, None),
+        };
+        let app = api::router(state);
         let mut server_stop = stop_rx.clone();
         // Small JSON answers on keep-alive connections: without TCP_NODELAY, Nagle's algorithm
         // and the client's delayed ACK hold many of them for ~40 ms.
@@ -191,8 +223,10 @@ impl Relayer {
         Ok(RelayerHandle {
             ctx,
             addr,
+            noise_addr,
             stop,
             server,
+            noise,
             batcher,
             sweeper,
         })
@@ -205,13 +239,17 @@ impl RelayerHandle {
         format!("http://{}", self.addr)
     }
 
-    /// Stops in order: intake (new requests get 503), the batcher (after one last flush of
+    /// Stops in order: intake (new requests get 503; the HTTP server and the Noise endpoint
+    /// finish the requests they are handling and close), the batcher (after one last flush of
     /// what is pending), in-flight transactions (bounded by `submit.confirm_timeout_ms`),
     /// then flushes the store. Whatever is not final resumes at the next start.
     pub async fn shutdown(self) -> Result<(), RelayerError> {
         self.ctx.accepting.store(false, Ordering::SeqCst);
         let _ = self.stop.send(true);
         let _ = self.server.await;
+        if let Some(noise) = self.noise {
+            let _ = noise.await;
+        }
         let _ = self.batcher.await;
         let _ = self.sweeper.await;
         self.ctx.store.flush().await?;
@@ -224,6 +262,9 @@ impl RelayerHandle {
     /// committed.
     pub fn abort(self) {
         self.server.abort();
+        if let Some(noise) = &self.noise {
+            noise.abort();
+        }
         self.batcher.abort();
         self.sweeper.abort();
     }

@@ -1,5 +1,6 @@
 //! `POST /v1/intents` and `GET /v1/intents/{id}`, and [`intake`], the path every ingress
-//! (HTTP, Noise) shares: parse → idempotency → verify → rules → nonce → durable insert.
+//! (HTTP, Noise) shares: parse → idempotency → verify → rules → nonce → durable insert, with
+//! [`gate`] and [`answer_body`], the request-level checks and answers both ingresses give.
 
 use super::{ApiError, AppState};
 use crate::service::Ctx;
@@ -13,7 +14,7 @@ use axum::response::{IntoResponse, Response};
 use axum::Json;
 use serde_json::{json, Value};
 use solana_pubkey::Pubkey;
-use std::net::SocketAddr;
+use std::net::{IpAddr, SocketAddr};
 use std::sync::atomic::Ordering;
 use std::sync::Arc;
 use toss_sdk::SignedIntent;
@@ -195,71 +196,61 @@ fn item_text(item: &Value) -> Result<String, ApiError> {
         })
 }
 
-/// `POST /v1/intents`.
-pub async fn post_intents(
-    State(state): State<AppState>,
-    ConnectInfo(peer): ConnectInfo<SocketAddr>,
-    body: Result<Bytes, BytesRejection>,
-) -> Response {
+/// Refuses a request before its body is looked at: 503 while shutting down, 429 over the
+/// per-IP rate limit. Every ingress (HTTP, Noise) calls it once per request.
+pub fn gate(state: &AppState, ip: IpAddr) -> Result<(), ApiError> {
     let ctx = &state.ctx;
     if !ctx.accepting.load(Ordering::SeqCst) {
-        return ApiError::new(
+        return Err(ApiError::new(
             StatusCode::SERVICE_UNAVAILABLE,
             "shutting_down",
             "the relayer is shutting down; retry with another one or later",
-        )
-        .into_response();
+        ));
     }
-    if state.limits.per_ip.check_key(&peer.ip()).is_err() {
+    if state.limits.per_ip.check_key(&ip).is_err() {
         ctx.metrics
             .refused
             .with_label_values(&["rate_limited"])
             .inc();
-        return ApiError::new(
+        return Err(ApiError::new(
             StatusCode::TOO_MANY_REQUESTS,
             "rate_limited",
             "too many requests from this address; slow down",
-        )
-        .into_response();
+        ));
     }
-    let body = match body {
-        Ok(b) => b,
-        Err(e) if e.status() == StatusCode::PAYLOAD_TOO_LARGE => {
-            return ApiError::new(
-                StatusCode::PAYLOAD_TOO_LARGE,
-                "body_too_large",
-                format!(
-                    "request body is over {} bytes",
-                    ctx.config.server.max_body_bytes
-                ),
-            )
-            .into_response()
-        }
-        Err(e) => return bad("malformed_body", e.body_text()).into_response(),
-    };
-    let value: Value = match serde_json::from_slice(&body) {
+    Ok(())
+}
+
+fn reply(e: ApiError) -> (StatusCode, Value) {
+    (e.status, e.body())
+}
+
+/// The answer to a `POST /v1/intents` body (one `{"intent"}` or an array of them) from
+/// `source`, after [`gate`]: the status code and JSON body. The HTTP and Noise ingresses both
+/// answer with it, so they validate, deduplicate and refuse alike.
+pub async fn answer_body(state: &AppState, source: Arc<str>, body: &[u8]) -> (StatusCode, Value) {
+    let ctx = &state.ctx;
+    let value: Value = match serde_json::from_slice(body) {
         Ok(v) => v,
-        Err(e) => return bad("malformed_json", format!("body is not JSON: {e}")).into_response(),
+        Err(e) => return reply(bad("malformed_json", format!("body is not JSON: {e}"))),
     };
-    let source: Arc<str> = Arc::from(format!("http {}", peer.ip()));
     match value {
         Value::Array(items) => {
             let max = ctx.config.server.max_bulk;
             if items.len() > max {
-                return ApiError::new(
+                return reply(ApiError::new(
                     StatusCode::PAYLOAD_TOO_LARGE,
                     "too_many_intents",
                     format!("{} intents in one request; the limit is {max}", items.len()),
-                )
-                .into_response();
+                ));
             }
             if items.is_empty() {
-                return bad("malformed_json", "empty array").into_response();
+                return reply(bad("malformed_json", "empty array"));
             }
             let texts: Result<Vec<String>, ApiError> = items.iter().map(item_text).collect();
             let texts = match texts {
                 Ok(t) => t,
-                Err(e) => return e.into_response(),
+                Err(e) => return reply(e),
             };
             let results = state.intake.submit(texts, source).await;
             let out: Vec<Value> = results
@@ -273,12 +264,12 @@ pub async fn post_intents(
                     Err(e) => e.body(),
                 })
                 .collect();
-            (StatusCode::OK, Json(json!({ "results": out }))).into_response()
+            (StatusCode::OK, json!({ "results": out }))
         }
         other => {
             let text = match item_text(&other) {
                 Ok(t) => t,
-                Err(e) => return e.into_response(),
+                Err(e) => return reply(e),
             };
             let mut results = state.intake.submit(vec![text], source).await;
             match results.pop() {
@@ -288,13 +279,42 @@ pub async fn post_intents(
                     } else {
                         StatusCode::OK
                     };
-                    (status, Json(record_json(&s.record))).into_response()
+                    (status, record_json(&s.record))
                 }
-                Some(Err(e)) => e.into_response(),
-                None => ApiError::internal("no result").into_response(),
+                Some(Err(e)) => reply(e),
+                None => reply(ApiError::internal("no result")),
             }
         }
     }
+}
+
+/// `POST /v1/intents`.
+pub async fn post_intents(
+    State(state): State<AppState>,
+    ConnectInfo(peer): ConnectInfo<SocketAddr>,
+    body: Result<Bytes, BytesRejection>,
+) -> Response {
+    if let Err(e) = gate(&state, peer.ip()) {
+        return e.into_response();
+    }
+    let body = match body {
+        Ok(b) => b,
+        Err(e) if e.status() == StatusCode::PAYLOAD_TOO_LARGE => {
+            return ApiError::new(
+                StatusCode::PAYLOAD_TOO_LARGE,
+                "body_too_large",
+                format!(
+                    "request body is over {} bytes",
+                    state.ctx.config.server.max_body_bytes
+                ),
+            )
+            .into_response()
+        }
+        Err(e) => return bad("malformed_body", e.body_text()).into_response(),
+    };
+    let source: Arc<str> = Arc::from(format!("http {}", peer.ip()));
+    let (status, value) = answer_body(&state, source, &body).await;
+    (status, Json(value)).into_response()
 }
 
 /// `GET /v1/intents/{id}`.

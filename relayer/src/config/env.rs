@@ -49,7 +49,7 @@ pub fn expand_home(path: &Path, home: Option<&str>) -> PathBuf {
 
 impl Config {
     /// Applies the environment overrides read through `env`, then expands a
-    /// leading `~` in `cluster.fee_payer` and `store.path` using `HOME`.
+    /// leading `~` in `cluster.fee_payer`, `store.path` and `noise.identity` using `HOME`.
     ///
     /// Variables that are unset or empty are ignored. Tests pass a closure
     /// over a map; the binary passes `|k| std::env::var(k).ok()`.
@@ -93,6 +93,10 @@ impl Config {
         let fee_payer = expand_home(self.cluster.fee_payer.expose(), home.as_deref());
         self.cluster.fee_payer = Redacted::new(fee_payer);
         self.store.path = expand_home(&self.store.path, home.as_deref());
+        if let Some(identity) = &self.noise.identity {
+            let path = expand_home(identity.expose(), home.as_deref());
+            self.noise.identity = Some(Redacted::new(path));
+        }
         Ok(())
     }
 }

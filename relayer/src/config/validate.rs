@@ -24,7 +24,7 @@ fn is_http_url(s: &str) -> bool {
 }
 
 /// A fee payer that looks like key material rather than a file path.
-fn looks_like_inline_key(p: &Path) -> bool {
+pub(crate) fn looks_like_inline_key(p: &Path) -> bool {
     let s = p.to_string_lossy();
     let s = s.trim();
     s.starts_with('[') || bs58::decode(s).into_vec().is_ok_and(|v| v.len() == 64)
@@ -56,6 +56,7 @@ impl Config {
         p.check(!self.log.filter.trim().is_empty(), || {
             "log.filter must not be empty".into()
         });
+        p.0.extend(self.noise.problems(&self.server.listen));
         if p.0.is_empty() {
             Ok(())
         } else {

@@ -8,12 +8,12 @@ use std::path::PathBuf;
 use std::process::{Command, Output};
 use toss_relayer::local::SOL;
 
-fn relayer_bin() -> PathBuf {
+pub fn relayer_bin() -> PathBuf {
     PathBuf::from(env!("CARGO_BIN_EXE_toss-relayer"))
 }
 
 /// The `toss` CLI beside this package's binaries (`cargo test --workspace` builds it).
-fn toss_bin() -> PathBuf {
+pub fn toss_bin() -> PathBuf {
     let path = relayer_bin().with_file_name("toss");
     assert!(
         path.exists(),
@@ -22,7 +22,7 @@ fn toss_bin() -> PathBuf {
     path
 }
 
-fn err_line(o: &Output) -> String {
+pub fn err_line(o: &Output) -> String {
     let e = String::from_utf8_lossy(&o.stderr).into_owned();
     assert_eq!(o.status.code(), Some(1), "{e}");
     assert_eq!(e.lines().count(), 1, "one line: {e:?}");

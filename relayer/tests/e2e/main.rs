@@ -7,4 +7,7 @@ mod cli;
 mod demo;
 mod faults;
 mod harness;
+mod noise;
+mod noise_attacks;
+mod noise_cli;
 mod settle;

@@ -1,7 +1,10 @@
-//! `toss-bench pack|ingest|settle [--json]`: the figures the README and the issue notes
-//! report, measured on this machine in one run each (ratios are taken within one run).
+//! `toss-bench pack|ingest|settle|noise|frames|arcium [--json]`: the figures the README and the
+//! issue notes report, measured on this machine in one run each (ratios are taken within one run).
 
+mod arcium;
+mod frames;
 mod ingest;
+mod noise;
 mod pack;
 mod settle;
 
@@ -15,6 +18,12 @@ enum Bench {
     Ingest,
     /// End-to-end settlement on the in-process cluster vs plain bank transfers.
     Settle,
+    /// Noise handshake time per pattern; transport encrypt/decrypt throughput.
+    Noise,
+    /// Offline transport frames for real intents: BLE, NFC, QR.
+    Frames,
+    /// Arcium confidential mode: encryption latency per intent (and its parts).
+    Arcium,
 }
 
 #[derive(Parser)]
@@ -36,6 +45,9 @@ fn main() {
         Bench::Pack => pack::run().map_err(|e| e.to_string()),
         Bench::Ingest => runtime().and_then(|rt| rt.block_on(ingest::run())),
         Bench::Settle => runtime().and_then(|rt| rt.block_on(settle::run())),
+        Bench::Noise => runtime().and_then(|rt| rt.block_on(noise::run())),
+        Bench::Frames => frames::run(),
+        Bench::Arcium => arcium::run(),
     };
     match result {
         Ok(v) if cli.json => println!("{v}"),

@@ -1,8 +1,12 @@
 //! `toss`: the payer's and payee's command line. Offline commands: `keygen`, `intent create`
 //! (from the cached pool file), `intent show`, `intent verify`, `intent qr`. Online: `setup`,
-//! `nonce list|close`, `withdraw request|execute` (JSON-RPC, `-u`), `submit`, `status` (relayer).
+//! `nonce list|close`, `withdraw request|execute` (JSON-RPC, `-u`), `submit`, `status` (relayer;
+//! `submit --noise` over its Noise endpoint).
+//! Debugging: `arcium encrypt|decrypt` (Arcium's MXE cipher by hand).
 //! Errors: one line on stderr, exit code 1 (2 for usage errors, from clap).
 
+mod arcium;
+mod noise;
 mod online;
 
 use clap::{Args, Parser, Subcommand, ValueEnum};
@@ -64,7 +68,10 @@ enum Command {
     /// Vault withdrawals (two steps, with the config's delay between them).
     #[command(subcommand)]
     Withdraw(online::WithdrawCommand),
-    /// Hands a signed intent to a relayer.
+    /// Arcium confidential mode: encrypt / decrypt scalars with the MXE cipher (debugging).
+    #[command(subcommand)]
+    Arcium(arcium::ArciumCommand),
+    /// Hands a signed intent to a relayer (HTTP, or its Noise endpoint with --noise).
     Submit {
         /// The intent (base64, toss: URI, or - for stdin).
         intent: String,
@@ -75,6 +82,19 @@ enum Command {
             default_value = "http://127.0.0.1:8080"
         )]
         relayer: String,
+        /// Submit over the relayer's Noise endpoint at HOST:PORT instead of HTTP.
+        #[arg(long, value_name = "HOST:PORT")]
+        noise: Option<String>,
+        /// Noise pattern (default: ik with --relayer-key, else xx).
+        #[arg(long, value_enum, requires = "noise")]
+        pattern: Option<noise::PatternArg>,
+        /// The relayer's Noise key: its X25519 key (hex or base58), or its key record
+        /// (`GET /v1/noise/key`, JSON or a file holding it).
+        #[arg(long, requires = "noise", value_name = "KEY")]
+        relayer_key: Option<String>,
+        /// Device id this client's Noise key is derived for (from -k), in xx and ik.
+        #[arg(long, default_value = "toss-cli")]
+        device_id: String,
     },
     /// Asks a relayer for an intent's status.
     Status {
@@ -243,9 +263,26 @@ fn run(cli: Cli) -> Result<String, String> {
         Command::Setup(args) => online.setup(args),
         Command::Nonce(command) => online.nonce(command),
         Command::Withdraw(command) => online.withdraw(command),
-        Command::Submit { intent, relayer } => {
-            online::relayer_call(&relayer, Some(&intent), None, cli.output)
-        }
+        Command::Arcium(command) => arcium::run(command, cli.output),
+        Command::Submit {
+            intent,
+            relayer: _,
+            noise: Some(addr),
+            pattern,
+            relayer_key,
+            device_id,
+        } => noise::submit(noise::NoiseSubmit {
+            addr: &addr,
+            intent: &intent,
+            pattern,
+            relayer_key: relayer_key.as_deref(),
+            device_id: &device_id,
+            keypair: &cli.keypair,
+            output: cli.output,
+        }),
+        Command::Submit {
+            intent, relayer, ..
+        } => online::relayer_call(&relayer, Some(&intent), None, cli.output),
         Command::Status { id, relayer } => {
             online::relayer_call(&relayer, None, Some(&id), cli.output)
         }

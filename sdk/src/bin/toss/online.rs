@@ -1,5 +1,5 @@
 //! The online commands: `setup`, `nonce list|close`, `withdraw request|execute` (JSON-RPC), and
-//! `submit`, `status` (the relayer's HTTP API).
+//! `submit`, `status` (the relayer's HTTP API; `submit --noise` is in `noise.rs`).
 
 use super::{keypair_path, pubkey, read_intent, Output};
 use clap::{Args, Subcommand};
@@ -293,30 +293,35 @@ pub fn relayer_call(
             .json()
             .await
             .map_err(|_| format!("relayer answered {code} without JSON"))?;
-        if !code.is_success() {
-            let err = &body["error"];
-            return Err(format!(
-                "relayer refused ({}): {}: {}",
-                code.as_u16(),
-                err["code"].as_str().unwrap_or("unknown"),
-                err["message"].as_str().unwrap_or("")
-            ));
-        }
-        Ok(match output {
-            Output::Json => body.to_string(),
-            Output::Text => {
-                let mut line = format!(
-                    "{}  {}",
-                    body["id"].as_str().unwrap_or("?"),
-                    body["status"].as_str().unwrap_or("?")
-                );
-                for key in ["signature", "reason", "slot"] {
-                    if !body[key].is_null() {
-                        line.push_str(&format!("  {key}={}", body[key]));
-                    }
+        print_answer(code.as_u16(), &body, output)
+    })
+}
+
+/// A relayer's answer (HTTP or Noise) as `toss submit` / `toss status` print it: the record on
+/// success; the error code as an `Err` otherwise.
+pub fn print_answer(code: u16, body: &serde_json::Value, output: Output) -> Result<String, String> {
+    if !(200..300).contains(&code) {
+        let err = &body["error"];
+        return Err(format!(
+            "relayer refused ({code}): {}: {}",
+            err["code"].as_str().unwrap_or("unknown"),
+            err["message"].as_str().unwrap_or("")
+        ));
+    }
+    Ok(match output {
+        Output::Json => body.to_string(),
+        Output::Text => {
+            let mut line = format!(
+                "{}  {}",
+                body["id"].as_str().unwrap_or("?"),
+                body["status"].as_str().unwrap_or("?")
+            );
+            for key in ["signature", "reason", "slot"] {
+                if !body[key].is_null() {
+                    line.push_str(&format!("  {key}={}", body[key]));
                 }
-                line
             }
-        })
+            line
+        }
     })
 }

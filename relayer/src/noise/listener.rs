@@ -1,0 +1,117 @@
+//! Accepting Noise connections: one task per session, at most `[noise] max_sessions_per_ip`
+//! at once from one IP (handshakes included; the next one is closed at once, with a log line
+//! and `noise_sessions_closed_total{reason="too_many_sessions"}`). On shutdown the listener
+//! stops accepting, every session finishes the request it is handling and closes, then the
+//! task ends.
+
+use super::identity::NoiseIdentity;
+use super::metrics::NoiseMetrics;
+use super::session::{self, Close, SessionCtx};
+use crate::api::AppState;
+use crate::RelayerError;
+use std::collections::HashMap;
+use std::net::IpAddr;
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+use tokio::net::TcpListener;
+use tokio::sync::watch;
+use tokio::task::{JoinHandle, JoinSet};
+
+/// Open sessions per client IP.
+#[derive(Default)]
+pub(super) struct PerIp(Mutex<HashMap<IpAddr, usize>>);
+
+/// A claimed session slot; released on drop.
+pub(super) struct Slot {
+    table: Arc<PerIp>,
+    ip: IpAddr,
+}
+
+impl PerIp {
+    fn claim(table: &Arc<PerIp>, ip: IpAddr, max: usize) -> Option<Slot> {
+        let mut map = table.0.lock().ok()?;
+        let open = map.entry(ip).or_insert(0);
+        if *open >= max {
+            return None;
+        }
+        *open += 1;
+        Some(Slot {
+            table: table.clone(),
+            ip,
+        })
+    }
+}
+
+impl Drop for Slot {
+    fn drop(&mut self) {
+        if let Ok(mut map) = self.table.0.lock() {
+            if let Some(open) = map.get_mut(&self.ip) {
+                *open = open.saturating_sub(1);
+                if *open == 0 {
+                    map.remove(&self.ip);
+                }
+            }
+        }
+    }
+}
+
+/// Serves the Noise endpoint on `listener` until `stop` turns true. `state` is the HTTP
+/// API's (same intake queue, same limiters).
+pub fn spawn(
+    listener: TcpListener,
+    state: AppState,
+    identity: Arc<NoiseIdentity>,
+    stop: watch::Receiver<bool>,
+) -> Result<JoinHandle<()>, RelayerError> {
+    let metrics = NoiseMetrics::register(&state.ctx.metrics)
+        .map_err(|e| RelayerError::Other(format!("noise metrics: {e}")))?;
+    let ctx = Arc::new(SessionCtx {
+        config: state.ctx.config.noise.clone(),
+        state,
+        identity,
+        metrics,
+    });
+    Ok(tokio::spawn(accept_loop(listener, ctx, stop)))
+}
+
+async fn accept_loop(listener: TcpListener, ctx: Arc<SessionCtx>, mut stop: watch::Receiver<bool>) {
+    let table = Arc::new(PerIp::default());
+    let mut sessions = JoinSet::new();
+    let session_stop = stop.clone();
+    loop {
+        tokio::select! {
+            _ = super::stopped(&mut stop) => break,
+            Some(_) = sessions.join_next(), if !sessions.is_empty() => {}
+            accepted = listener.accept() => match accepted {
+                Ok((tcp, peer)) => {
+                    let Some(slot) = PerIp::claim(&table, peer.ip(), ctx.config.max_sessions_per_ip)
+                    else {
+                        tracing::warn!(
+                            peer = %peer.ip(),
+                            limit = ctx.config.max_sessions_per_ip,
+                            "noise session refused: too many sessions from this address"
+                        );
+                        ctx.metrics
+                            .closed
+                            .with_label_values(&[Close::TooManySessions.label()])
+                            .inc();
+                        drop(tcp);
+                        continue;
+                    };
+                    if let Err(e) = tcp.set_nodelay(true) {
+                        tracing::debug!(error = %e, "cannot set TCP_NODELAY");
+                    }
+                    sessions.spawn(session::run(tcp, peer, slot, ctx.clone(), session_stop.clone()));
+                }
+                Err(e) => {
+                    // Out of file descriptors and the like: back off instead of spinning.
+                    tracing::warn!(error = %e, "noise accept failed");
+                    tokio::time::sleep(Duration::from_millis(50)).await;
+                }
+            },
+        }
+    }
+    drop(listener);
+    while sessions.join_next().await.is_some() {}
+    tracing::info!("noise endpoint stopped");
+}

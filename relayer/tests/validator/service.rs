@@ -1,0 +1,264 @@
+//! `toss-relayer run` as a process (the binary users run), its config file, and its HTTP API.
+
+use reqwest::StatusCode;
+use serde_json::{json, Value};
+use solana_pubkey::Pubkey;
+use std::net::TcpListener;
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Stdio};
+use std::time::{Duration, Instant};
+use toss_sdk::SignedIntent;
+
+/// The admin bearer token of the test config.
+pub const ADMIN: &str = "validator-suite-admin-token-0123456789abcdef";
+
+/// What the relayer is pointed at.
+pub struct Setup {
+    /// JSON-RPC URL (the loss-injecting proxy in front of the validator).
+    pub rpc_url: String,
+    /// The program.
+    pub program_id: Pubkey,
+    /// Fee payer keypair file.
+    pub fee_payer: PathBuf,
+    /// SQLite file (kept across restarts).
+    pub store: PathBuf,
+    /// Token mints accepted.
+    pub mints: Vec<Pubkey>,
+    /// Address lookup table for v0 transactions, if any.
+    pub lookup_table: Option<Pubkey>,
+    /// Config and log directory.
+    pub dir: PathBuf,
+}
+
+/// A running `toss-relayer run`.
+pub struct Service {
+    child: Child,
+    /// Base URL of its HTTP API.
+    pub url: String,
+    http: reqwest::Client,
+    log: PathBuf,
+}
+
+fn relayer_bin() -> PathBuf {
+    PathBuf::from(env!("CARGO_BIN_EXE_toss-relayer"))
+}
+
+fn free_port() -> u16 {
+    TcpListener::bind("127.0.0.1:0")
+        .and_then(|l| l.local_addr())
+        .map(|a| a.port())
+        .expect("free port")
+}
+
+impl Setup {
+    fn write_config(&self, listen: &str) -> PathBuf {
+        let mints: Vec<String> = self.mints.iter().map(|m| format!("{m:?}")).collect();
+        let table = match &self.lookup_table {
+            Some(t) => format!("use_lookup_table = true\nlookup_table = \"{t}\""),
+            None => "use_lookup_table = false".into(),
+        };
+        let text = format!(
+            r#"[server]
+listen = "{listen}"
+admin_token = "{ADMIN}"
+rate_limit_per_ip_per_s = 10000
+rate_limit_per_ip_burst = 10000
+rate_limit_per_sender_per_s = 1000
+rate_limit_per_sender_burst = 1000
+
+[cluster]
+cluster = "localnet"
+rpc_url = "{rpc}"
+program_id = "{program}"
+fee_payer = "{fee_payer}"
+commitment = "confirmed"
+
+[store]
+kind = "sqlite"
+path = "{store}"
+
+[intake]
+max_lifetime_seconds = 3600
+allowed_mints = [{mints}]
+
+[batch]
+max_wait_ms = 100
+{table}
+
+[submit]
+max_retries = 8
+backoff_initial_ms = 100
+backoff_max_ms = 2000
+confirm_timeout_ms = 60000
+breaker_cooldown_ms = 1000
+
+[reconcile]
+sweep_interval_ms = 1000
+
+[log]
+filter = "toss_relayer=debug,warn"
+"#,
+            rpc = self.rpc_url,
+            program = self.program_id,
+            fee_payer = self.fee_payer.display(),
+            store = self.store.display(),
+            mints = mints.join(", "),
+        );
+        let path = self.dir.join("relayer.toml");
+        std::fs::write(&path, text).expect("relayer config");
+        path
+    }
+
+    /// Starts the relayer (same store, new port) and waits until `/healthz` answers.
+    pub async fn start(&self, run: usize) -> Service {
+        let listen = format!("127.0.0.1:{}", free_port());
+        let config = self.write_config(&listen);
+        let log = self.dir.join(format!("relayer-{run}.log"));
+        let out = std::fs::File::create(&log).expect("relayer log");
+        let child = Command::new(relayer_bin())
+            .arg("run")
+            .arg("--config")
+            .arg(&config)
+            .env_remove("SOLANA_CLUSTER")
+            .env_remove("SOLANA_RPC_URL")
+            .env_remove("TOSS_PROGRAM_ID")
+            .env_remove("TOSS_FEE_PAYER")
+            .env_remove("TOSS_STORE_PATH")
+            .env_remove("RUST_LOG")
+            .stdin(Stdio::null())
+            .stdout(out.try_clone().expect("log"))
+            .stderr(out)
+            .spawn()
+            .expect("start toss-relayer");
+        let service = Service {
+            child,
+            url: format!("http://{listen}"),
+            http: reqwest::Client::new(),
+            log,
+        };
+        service.wait_healthy().await;
+        service
+    }
+}
+
+impl Service {
+    async fn wait_healthy(&self) {
+        let deadline = Instant::now() + Duration::from_secs(60);
+        loop {
+            let ok = self
+                .http
+                .get(format!("{}/healthz", self.url))
+                .timeout(Duration::from_secs(2))
+                .send()
+                .await
+                .is_ok_and(|r| r.status().is_success());
+            if ok {
+                return;
+            }
+            assert!(
+                Instant::now() < deadline,
+                "relayer not healthy after 60 s:\n{}",
+                self.log_tail()
+            );
+            tokio::time::sleep(Duration::from_millis(100)).await;
+        }
+    }
+
+    /// The last lines of its log.
+    pub fn log_tail(&self) -> String {
+        let text = std::fs::read_to_string(&self.log).unwrap_or_default();
+        let lines: Vec<&str> = text.lines().collect();
+        lines[lines.len().saturating_sub(30)..].join("\n")
+    }
+
+    /// `POST /v1/intents` for one intent.
+    pub async fn submit(&self, signed: &SignedIntent) -> (StatusCode, Value) {
+        let r = self
+            .http
+            .post(format!("{}/v1/intents", self.url))
+            .json(&json!({"intent": signed.to_base64()}))
+            .send()
+            .await
+            .expect("post");
+        let status = r.status();
+        (status, r.json().await.unwrap_or(Value::Null))
+    }
+
+    /// `GET /v1/intents/{id}`.
+    pub async fn status(&self, signed: &SignedIntent) -> Value {
+        self.http
+            .get(format!(
+                "{}/v1/intents/{}",
+                self.url,
+                hex::encode(signed.id())
+            ))
+            .send()
+            .await
+            .expect("get")
+            .json()
+            .await
+            .expect("json")
+    }
+
+    /// `POST /v1/admin/{action}` with the admin token.
+    pub async fn admin(&self, action: &str) {
+        let r = self
+            .http
+            .post(format!("{}/v1/admin/{action}", self.url))
+            .bearer_auth(ADMIN)
+            .send()
+            .await
+            .expect("admin");
+        assert!(r.status().is_success(), "{action}: {}", r.status());
+    }
+
+    /// Waits until every one of `intents` has a final status; returns the statuses.
+    pub async fn wait_final(&self, intents: &[SignedIntent], limit: Duration) -> Vec<Value> {
+        let deadline = Instant::now() + limit;
+        let mut out = vec![Value::Null; intents.len()];
+        let mut open: Vec<usize> = (0..intents.len()).collect();
+        while !open.is_empty() {
+            let mut still = Vec::new();
+            for i in open {
+                let v = self.status(&intents[i]).await;
+                let s = v["status"].as_str().unwrap_or_default();
+                if matches!(s, "settled" | "rejected" | "expired" | "conflict") {
+                    out[i] = v;
+                } else {
+                    still.push(i);
+                }
+            }
+            open = still;
+            if open.is_empty() {
+                break;
+            }
+            assert!(
+                Instant::now() < deadline,
+                "{} intents not final after {limit:?}:\n{}",
+                open.len(),
+                self.log_tail()
+            );
+            tokio::time::sleep(Duration::from_millis(250)).await;
+        }
+        out
+    }
+
+    /// SIGKILL: no drain, no flush beyond what SQLite already committed.
+    pub fn kill(mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+impl Drop for Service {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+/// Opens the relayer's SQLite file read-only (WAL readers never block the writer).
+pub fn open_store(path: &Path) -> rusqlite::Connection {
+    rusqlite::Connection::open_with_flags(path, rusqlite::OpenFlags::SQLITE_OPEN_READ_ONLY)
+        .expect("open relayer store")
+}
