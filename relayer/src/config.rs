@@ -14,6 +14,7 @@ use std::path::{Path, PathBuf};
 
 use serde::Deserialize;
 
+mod arcium;
 mod defaults;
 mod env;
 mod noise;
@@ -24,6 +25,7 @@ mod validate;
 #[cfg(test)]
 mod tests;
 
+pub use arcium::*;
 pub use defaults::*;
 pub use env::*;
 pub use noise::*;
@@ -89,6 +91,8 @@ pub struct Config {
     pub reconcile: ReconcileConfig,
     /// `[noise]`.
     pub noise: NoiseConfig,
+    /// `[arcium]`.
+    pub arcium: ArciumConfig,
     /// `[log]`.
     pub log: LogConfig,
 }

@@ -162,6 +162,11 @@ impl Cluster for FaultyCluster {
         self.inner.minimum_rent(len).await
     }
 
+    async fn slot(&self) -> ClusterResult<u64> {
+        self.gate().await?;
+        self.inner.slot().await
+    }
+
     async fn unix_time(&self) -> ClusterResult<i64> {
         self.gate().await?;
         self.inner.unix_time().await

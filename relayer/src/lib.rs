@@ -18,6 +18,7 @@
 )]
 
 pub mod api;
+pub mod arcium;
 pub mod batch;
 pub mod breaker;
 pub mod config;

@@ -61,6 +61,8 @@ pub struct Ctx {
     pub lookup_tables: Mutex<Vec<AddressLookupTableAccount>>,
     /// No new batches before this instant (the program reported itself paused).
     pub hold_until: Mutex<Option<std::time::Instant>>,
+    /// Confidential mode (`[arcium] enabled`).
+    pub arcium: Option<crate::arcium::Confidential>,
 }
 
 impl Ctx {
@@ -131,7 +133,10 @@ impl Relayer {
             s.breaker_failure_ratio,
             Duration::from_millis(s.breaker_cooldown_ms),
         );
+        let arcium = crate::arcium::Confidential::new(&config.arcium, &metrics)
+            .map_err(RelayerError::Other)?;
         let ctx = Ctx {
+            arcium,
             in_flight: Arc::new(Semaphore::new(s.in_flight_max.max(1))),
             config,
             cluster,

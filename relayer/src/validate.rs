@@ -12,7 +12,7 @@ use solana_pubkey::Pubkey;
 use std::collections::{HashMap, HashSet};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
-use toss_intent_processor::intent::{encoded_len_from_header, Intent, HEADER_LEN};
+use toss_intent_processor::intent::{encoded_len_from_header, Intent, HEADER_LEN, MAGIC};
 use toss_intent_processor::nonce::read_nonce;
 use toss_sdk::cluster::Cluster;
 use toss_sdk::signed::SIGNATURE_LEN;
@@ -42,13 +42,21 @@ impl Rejection {
     }
 }
 
+/// The [`Rejection::code`] [`parse_bytes`] gives a version-2 (confidential) intent: not an
+/// error by itself, intake hands it to confidential mode ([`crate::arcium`]).
+pub const CONFIDENTIAL: &str = "confidential_intent";
+
 /// Parses the API's base64 form into a signed intent, refusing with a precise code.
 pub fn parse_base64(text: &str) -> Result<SignedIntent, Rejection> {
+    parse_bytes(&decode_base64(text)?)
+}
+
+/// Standard base64 to bytes, refusing with `bad_base64`.
+pub fn decode_base64(text: &str) -> Result<Vec<u8>, Rejection> {
     use base64::Engine as _;
-    let bytes = base64::engine::general_purpose::STANDARD
+    base64::engine::general_purpose::STANDARD
         .decode(text.trim())
-        .map_err(|_| Rejection::new("bad_base64", "intent is not standard base64"))?;
-    parse_bytes(&bytes)
+        .map_err(|_| Rejection::new("bad_base64", "intent is not standard base64"))
 }
 
 /// Parses `signature || intent bytes`, refusing with a precise code.
@@ -60,6 +68,12 @@ pub fn parse_bytes(bytes: &[u8]) -> Result<SignedIntent, Rejection> {
         ));
     }
     let message = &bytes[SIGNATURE_LEN..];
+    if message[..5] == MAGIC && message[5] == toss_sdk::arcium::intent::VERSION {
+        return Err(Rejection::new(
+            CONFIDENTIAL,
+            "a confidential (version 2) intent",
+        ));
+    }
     let expected = encoded_len_from_header(message)
         .map_err(|e| Rejection::new("malformed_intent", format!("intent header: {e}")))?;
     if message.len() != expected {
@@ -125,13 +139,51 @@ impl Validator {
 
     /// The static rules: expiry, lifetime, dust, cap, fee cap, mint allowlist.
     pub fn check_rules(&self, intent: &Intent, now_unix: i64) -> Result<(), Rejection> {
-        if intent.expiry <= now_unix {
+        self.check_public_rules(
+            intent.expiry,
+            intent.mint.as_ref(),
+            intent.max_fee,
+            now_unix,
+        )?;
+        if intent.mint.is_none() {
+            if intent.amount < self.intake.dust_lamports {
+                return Err(Rejection::new(
+                    "below_dust",
+                    format!(
+                        "amount {} lamports is below the minimum {}",
+                        intent.amount, self.intake.dust_lamports
+                    ),
+                ));
+            }
+            if intent.amount > self.intake.max_amount_lamports {
+                return Err(Rejection::new(
+                    "above_cap",
+                    format!(
+                        "amount {} lamports is above the cap {}",
+                        intent.amount, self.intake.max_amount_lamports
+                    ),
+                ));
+            }
+        }
+        Ok(())
+    }
+
+    /// The rules on an intent's public fields (all a confidential intent shows): expiry,
+    /// lifetime, mint allowlist, fee cap.
+    pub fn check_public_rules(
+        &self,
+        expiry: i64,
+        mint: Option<&Pubkey>,
+        max_fee: u64,
+        now_unix: i64,
+    ) -> Result<(), Rejection> {
+        if expiry <= now_unix {
             return Err(Rejection::new(
                 "expired",
-                format!("intent expired at {}, now {now_unix}", intent.expiry),
+                format!("intent expired at {expiry}, now {now_unix}"),
             ));
         }
-        let lifetime = intent.expiry.saturating_sub(now_unix);
+        let lifetime = expiry.saturating_sub(now_unix);
         if lifetime > i64::try_from(self.intake.max_lifetime_seconds).unwrap_or(i64::MAX) {
             return Err(Rejection::new(
                 "lifetime_too_long",
@@ -141,42 +193,20 @@ impl Validator {
                 ),
             ));
         }
-        match intent.mint {
-            None => {
-                if intent.amount < self.intake.dust_lamports {
-                    return Err(Rejection::new(
-                        "below_dust",
-                        format!(
-                            "amount {} lamports is below the minimum {}",
-                            intent.amount, self.intake.dust_lamports
-                        ),
-                    ));
-                }
-                if intent.amount > self.intake.max_amount_lamports {
-                    return Err(Rejection::new(
-                        "above_cap",
-                        format!(
-                            "amount {} lamports is above the cap {}",
-                            intent.amount, self.intake.max_amount_lamports
-                        ),
-                    ));
-                }
-            }
-            Some(mint) => {
-                if !self.allowed_mints.contains(&mint) {
-                    return Err(Rejection::new(
-                        "mint_not_allowed",
-                        format!("mint {mint} is not accepted by this relayer"),
-                    ));
-                }
+        if let Some(mint) = mint {
+            if !self.allowed_mints.contains(mint) {
+                return Err(Rejection::new(
+                    "mint_not_allowed",
+                    format!("mint {mint} is not accepted by this relayer"),
+                ));
             }
         }
-        if intent.max_fee > self.intake.max_fee_lamports {
+        if max_fee > self.intake.max_fee_lamports {
             return Err(Rejection::new(
                 "fee_above_cap",
                 format!(
-                    "max fee {} is above the cap {}",
-                    intent.max_fee, self.intake.max_fee_lamports
+                    "max fee {max_fee} is above the cap {}",
+                    self.intake.max_fee_lamports
                 ),
             ));
         }
@@ -186,16 +216,29 @@ impl Validator {
     /// Checks each intent's nonce value against the chain (cached for `nonce_cache_ttl_ms`;
     /// a mismatch with a cached value is re-read once before refusing).
     pub async fn check_nonces(&self, intents: &[&Intent]) -> Vec<Result<(), Rejection>> {
-        let wanted: Vec<Pubkey> = intents.iter().map(|i| i.nonce_account).collect();
-        let mut values = self.cached(&wanted);
-        let stale: Vec<Pubkey> = intents
+        let pairs: Vec<(Pubkey, [u8; 32])> = intents
             .iter()
-            .filter(|i| match values.get(&i.nonce_account) {
-                Some(Some(v)) => *v != i.nonce_value,
+            .map(|i| (i.nonce_account, i.nonce_value))
+            .collect();
+        self.check_nonce_values(&pairs).await
+    }
+
+    /// [`Validator::check_nonces`] over `(nonce account, signed value)` pairs (what every
+    /// intent version carries in public).
+    pub async fn check_nonce_values(
+        &self,
+        pairs: &[(Pubkey, [u8; 32])],
+    ) -> Vec<Result<(), Rejection>> {
+        let wanted: Vec<Pubkey> = pairs.iter().map(|(account, _)| *account).collect();
+        let mut values = self.cached(&wanted);
+        let stale: Vec<Pubkey> = pairs
+            .iter()
+            .filter(|(account, value)| match values.get(account) {
+                Some(Some(v)) => v != value,
                 Some(None) => true,
                 None => true,
             })
-            .map(|i| i.nonce_account)
+            .map(|(account, _)| *account)
             .collect::<HashSet<_>>()
             .into_iter()
             .collect();
@@ -203,27 +246,23 @@ impl Validator {
             match self.fetch(&stale).await {
                 Ok(fresh) => values.extend(fresh),
                 Err(e) => {
-                    return intents.iter().map(|_| Err(e.clone())).collect();
+                    return pairs.iter().map(|_| Err(e.clone())).collect();
                 }
             }
         }
-        intents
+        pairs
             .iter()
-            .map(|i| match values.get(&i.nonce_account) {
-                Some(Some(v)) if *v == i.nonce_value => Ok(()),
+            .map(|(account, value)| match values.get(account) {
+                Some(Some(v)) if v == value => Ok(()),
                 Some(Some(_)) => Err(Rejection::new(
                     "stale_nonce",
                     format!(
-                        "nonce {} no longer holds the value the intent was signed against",
-                        i.nonce_account
+                        "nonce {account} no longer holds the value the intent was signed against"
                     ),
                 )),
                 _ => Err(Rejection::new(
                     "unknown_nonce",
-                    format!(
-                        "{} is not an initialized durable nonce account",
-                        i.nonce_account
-                    ),
+                    format!("{account} is not an initialized durable nonce account"),
                 )),
             })
             .collect()

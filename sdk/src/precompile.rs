@@ -14,10 +14,20 @@ use toss_intent_processor::{
 /// The Ed25519 precompile instruction in the program's canonical layout: header, offsets
 /// entries, then `signature || message` per intent, public key pointing at the sender field.
 pub fn precompile_ix(signed: &[SignedIntent]) -> Instruction {
+    let entries: Vec<(&[u8; 64], &[u8])> = signed
+        .iter()
+        .map(|s| (&s.signature, s.message.as_slice()))
+        .collect();
+    precompile_ix_raw(&entries)
+}
+
+/// [`precompile_ix`] over `(signature, message)` pairs of any intent version (the sender sits
+/// at the same offset in every version).
+pub fn precompile_ix_raw(signed: &[(&[u8; 64], &[u8])]) -> Instruction {
     let n = signed.len();
     let mut data = vec![n as u8, 0];
     let mut cursor = HEADER_LEN + OFFSETS_LEN * n;
-    for s in signed {
+    for (_, message) in signed {
         let signature_offset = cursor as u16;
         let message_offset = (cursor + SIGNATURE_LEN) as u16;
         for field in [
@@ -26,16 +36,16 @@ pub fn precompile_ix(signed: &[SignedIntent]) -> Instruction {
             message_offset + SENDER_OFFSET as u16,
             u16::MAX,
             message_offset,
-            s.message.len() as u16,
+            message.len() as u16,
             u16::MAX,
         ] {
             data.extend_from_slice(&field.to_le_bytes());
         }
-        cursor += SIGNATURE_LEN + s.message.len();
+        cursor += SIGNATURE_LEN + message.len();
     }
-    for s in signed {
-        data.extend_from_slice(&s.signature);
-        data.extend_from_slice(&s.message);
+    for (signature, message) in signed {
+        data.extend_from_slice(&signature[..]);
+        data.extend_from_slice(message);
     }
     Instruction {
         program_id: ED25519_PROGRAM_ID,

@@ -16,6 +16,24 @@ pub const URI_SCHEME: &str = "toss:";
 /// Bytes of an Ed25519 signature.
 pub const SIGNATURE_LEN: usize = 64;
 
+/// The Ed25519 signature (RFC 8032, deterministic) of `keypair` over `message`.
+pub fn sign_bytes(keypair: &Keypair, message: &[u8]) -> [u8; 64] {
+    let secret: [u8; 32] = keypair.secret_bytes().to_owned();
+    SigningKey::from_bytes(&secret).sign(message).to_bytes()
+}
+
+/// Verifies under the on-chain precompile's rules (`verify_strict`: canonical `S`, no
+/// small-order keys or `R`), for intents of any version.
+pub fn verify_strict(
+    sender: &[u8; 32],
+    message: &[u8],
+    signature: &[u8; 64],
+) -> Result<(), SdkError> {
+    let key = VerifyingKey::from_bytes(sender).map_err(|_| SdkError::BadSignature)?;
+    key.verify_strict(message, &Signature::from_bytes(signature))
+        .map_err(|_| SdkError::BadSignature)
+}
+
 /// An intent's canonical bytes and the sender's Ed25519 signature over them.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct SignedIntent {
@@ -33,8 +51,7 @@ impl SignedIntent {
 
     /// Signs arbitrary bytes (tests use it to forge malformed intents).
     pub fn sign_message(keypair: &Keypair, message: Vec<u8>) -> Self {
-        let secret: [u8; 32] = keypair.secret_bytes().to_owned();
-        let signature = SigningKey::from_bytes(&secret).sign(&message).to_bytes();
+        let signature = sign_bytes(keypair, &message);
         Self { message, signature }
     }
 
@@ -53,19 +70,13 @@ impl SignedIntent {
     /// cofactored verification would not enforce.
     pub fn verify(&self) -> Result<Intent, SdkError> {
         let intent = self.intent()?;
-        let key = VerifyingKey::from_bytes(&intent.sender.to_bytes())
-            .map_err(|_| SdkError::BadSignature)?;
-        key.verify_strict(&self.message, &Signature::from_bytes(&self.signature))
-            .map_err(|_| SdkError::BadSignature)?;
+        verify_strict(&intent.sender.to_bytes(), &self.message, &self.signature)?;
         Ok(intent)
     }
 
     /// `signature || intent bytes`.
     pub fn to_bytes(&self) -> Vec<u8> {
-        let mut out = Vec::with_capacity(SIGNATURE_LEN + self.message.len());
-        out.extend_from_slice(&self.signature);
-        out.extend_from_slice(&self.message);
-        out
+        [&self.signature[..], &self.message].concat()
     }
 
     /// Parses `signature || intent bytes`; the intent must decode exactly.

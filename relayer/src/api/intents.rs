@@ -5,7 +5,7 @@
 use super::{ApiError, AppState};
 use crate::service::Ctx;
 use crate::store::{InsertOutcome, IntentRecord, NewIntent};
-use crate::validate::{parse_base64, Rejection, Validator};
+use crate::validate::{decode_base64, parse_base64, Rejection, Validator, CONFIDENTIAL};
 use axum::body::Bytes;
 use axum::extract::rejection::BytesRejection;
 use axum::extract::{ConnectInfo, Path, State};
@@ -61,6 +61,10 @@ pub async fn intake(
     let mut parsed: Vec<(usize, SignedIntent)> = Vec::new();
     for (i, (text, _)) in items.iter().enumerate() {
         match parse_base64(text) {
+            Err(r) if r.code == CONFIDENTIAL => {
+                let bytes = decode_base64(text).unwrap_or_default();
+                results[i] = Some(Err(crate::arcium::intake_confidential(ctx, bytes).await));
+            }
             Err(r) => results[i] = Some(Err(r.into())),
             Ok(signed) => parsed.push((i, signed)),
         }
@@ -179,7 +183,7 @@ pub async fn intake(
         .collect()
 }
 
-fn bad(code: &'static str, message: impl Into<String>) -> ApiError {
+pub(super) fn bad(code: &'static str, message: impl Into<String>) -> ApiError {
     ApiError::new(StatusCode::BAD_REQUEST, code, message)
 }
 
@@ -221,7 +225,7 @@ pub fn gate(state: &AppState, ip: IpAddr) -> Result<(), ApiError> {
     Ok(())
 }
 
-fn reply(e: ApiError) -> (StatusCode, Value) {
+pub(super) fn reply(e: ApiError) -> (StatusCode, Value) {
     (e.status, e.body())
 }
 
@@ -229,11 +233,36 @@ fn reply(e: ApiError) -> (StatusCode, Value) {
 /// `source`, after [`gate`]: the status code and JSON body. The HTTP and Noise ingresses both
 /// answer with it, so they validate, deduplicate and refuse alike.
 pub async fn answer_body(state: &AppState, source: Arc<str>, body: &[u8]) -> (StatusCode, Value) {
-    let ctx = &state.ctx;
+    match serde_json::from_slice(body) {
+        Ok(value) => answer_value(state, source, value).await,
+        Err(e) => reply(bad("malformed_json", format!("body is not JSON: {e}"))),
+    }
+}
+
+/// The Noise ingress: a `POST /v1/intents` body as [`answer_body`] answers it, or an
+/// operation `{"op": "arcium_encrypt", "intent": "<base64>"}` / `{"op": "arcium_mxe_key"}`
+/// answered as `POST /v1/arcium/encrypt` / `GET /v1/arcium/mxe-key` would be.
+pub async fn answer_noise(state: &AppState, source: Arc<str>, body: &[u8]) -> (StatusCode, Value) {
     let value: Value = match serde_json::from_slice(body) {
         Ok(v) => v,
         Err(e) => return reply(bad("malformed_json", format!("body is not JSON: {e}"))),
     };
+    match value.get("op").map(|op| op.as_str()) {
+        None => answer_value(state, source, value).await,
+        Some(Some("arcium_encrypt")) => super::arcium::answer_encrypt(state, &value).await,
+        Some(Some("arcium_mxe_key")) => match super::arcium::mxe_key_json(state).await {
+            Ok(v) => (StatusCode::OK, v),
+            Err(e) => reply(e),
+        },
+        Some(_) => reply(bad(
+            "unknown_op",
+            "op must be \"arcium_encrypt\" or \"arcium_mxe_key\" (or absent: intents)",
+        )),
+    }
+}
+
+async fn answer_value(state: &AppState, source: Arc<str>, value: Value) -> (StatusCode, Value) {
+    let ctx = &state.ctx;
     match value {
         Value::Array(items) => {
             let max = ctx.config.server.max_bulk;

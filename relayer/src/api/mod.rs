@@ -3,19 +3,21 @@
 //! - `POST /v1/intents`: one `{"intent": "<base64>"}` or an array of them (bulk).
 //! - `GET /v1/intents/{id}`: an intent's state.
 //! - `GET /v1/noise/key`: the Noise endpoint's signed key record (`docs/noise.md`).
+//! - `GET /v1/arcium/mxe-key`, `POST /v1/arcium/encrypt`: confidential mode (`docs/arcium.md`).
 //! - `GET /healthz`, `GET /metrics`.
 //! - `POST /v1/admin/pause`, `POST /v1/admin/resume` (bearer token).
 //!
 //! Every client mistake is a 4xx with `{"error": {"code", "message"}}` and stores nothing.
 
 mod admin;
+mod arcium;
 mod error;
 mod intents;
 mod noise_key;
 mod queue;
 
 pub use error::ApiError;
-pub use intents::{answer_body, gate, intake, record_json, Submitted};
+pub use intents::{answer_body, answer_noise, gate, intake, record_json, Submitted};
 pub use queue::{IntakeQueue, MAX_INTAKE_BATCH};
 
 use crate::service::Ctx;
@@ -85,6 +87,8 @@ pub fn router(state: AppState) -> Router {
         .route("/v1/intents", post(intents::post_intents))
         .route("/v1/intents/{id}", get(intents::get_intent))
         .route("/v1/noise/key", get(noise_key::get_noise_key))
+        .route("/v1/arcium/mxe-key", get(arcium::get_mxe_key))
+        .route("/v1/arcium/encrypt", post(arcium::post_encrypt))
         .route("/v1/admin/pause", post(admin::pause))
         .route("/v1/admin/resume", post(admin::resume))
         .route("/healthz", get(admin::healthz))

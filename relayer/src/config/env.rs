@@ -85,6 +85,9 @@ impl Config {
         if let Some(v) = get(ENV_TOSS_ADMIN_TOKEN) {
             self.server.admin_token = Some(Redacted::new(v));
         }
+        if let Some(v) = get(super::ENV_ARCIUM_MXE_PROGRAM_ID) {
+            self.arcium.mxe_program_id = Some(v);
+        }
         if let Some(v) = get(ENV_TOSS_STORE_PATH) {
             self.store.path = PathBuf::from(v);
         }

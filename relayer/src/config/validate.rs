@@ -57,6 +57,7 @@ impl Config {
             "log.filter must not be empty".into()
         });
         p.0.extend(self.noise.problems(&self.server.listen));
+        p.0.extend(self.arcium.problems());
         if p.0.is_empty() {
             Ok(())
         } else {

@@ -231,7 +231,7 @@ async fn requests(
         let state = &ctx.state;
         let (status, value) = match api::gate(state, peer.ip()) {
             Err(e) => (e.status, e.body()),
-            Ok(()) => api::answer_body(state, source.clone(), &body).await,
+            Ok(()) => api::answer_noise(state, source.clone(), &body).await,
         };
         if !session.can_send() {
             continue;

@@ -2,6 +2,7 @@
 //! real program, with a SQLite store.
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
+mod arcium;
 mod bad_input;
 mod cli;
 mod demo;

@@ -60,6 +60,11 @@ impl ClientSecret {
         ClientSecret(x25519_dalek::StaticSecret::from(bytes))
     }
 
+    /// The secret's 32 bytes (for an [`super::Opening`] handed to a payee; never log them).
+    pub fn to_bytes(&self) -> [u8; 32] {
+        self.0.to_bytes()
+    }
+
     /// The matching public key, which travels with the ciphertexts.
     pub fn public_key(&self) -> [u8; 32] {
         x25519_dalek::PublicKey::from(&self.0).to_bytes()

@@ -20,6 +20,9 @@ pub struct MxeKey {
     pub address: Pubkey,
     /// The decoded account (cluster offset, computation definitions…).
     pub account: MxeAccount,
+    /// The cluster's slot read just before the account: the account is at least this new
+    /// (a device can re-read it with `minContextSlot` to check what a relayer served).
+    pub slot: u64,
 }
 
 /// How [`wait_for_key`] retries: `attempts` reads in all, the delay doubling from
@@ -82,15 +85,19 @@ pub async fn wait_for_key(
     let mut delay = policy.initial_delay;
     let mut attempt = 1;
     loop {
-        let result = fetch_mxe(cluster, mxe_program)
-            .await
-            .and_then(|(address, account)| {
-                Ok(MxeKey {
-                    key: account.x25519_key()?,
-                    address,
-                    account,
-                })
-            });
+        let result = match cluster.slot().await {
+            Ok(slot) => fetch_mxe(cluster, mxe_program)
+                .await
+                .and_then(|(address, account)| {
+                    Ok(MxeKey {
+                        key: account.x25519_key()?,
+                        address,
+                        account,
+                        slot,
+                    })
+                }),
+            Err(e) => Err(ArciumError::Cluster(e)),
+        };
         let retry = match &result {
             Ok(_) => false,
             Err(ArciumError::MxeKeyUnset | ArciumError::AccountMissing(_)) => true,

@@ -12,6 +12,8 @@
 //! - [`params`], [`rescue`]: Rescue parameters, permutation, Rescue-Prime hash, key schedule.
 //! - [`cipher`]: key exchange, key derivation, CTR encrypt/decrypt.
 //! - [`values`]: u64 / u128 / bool / public key ↔ field elements (Arcis layout).
+//! - [`intent`]: confidential intents (format version 2), signing, the payee's opening check.
+//! - [`queue`]: the queue-computation transaction of the confidential-settlement instruction.
 //! - [`account`], [`pda`], [`fetch`]: the `MXEAccount`, Arcium's PDAs, fetching the MXE key
 //!   through [`crate::cluster::Cluster`] with retry and a cache.
 
@@ -19,14 +21,17 @@ pub mod account;
 pub mod cipher;
 pub mod fetch;
 pub mod field;
+pub mod intent;
 pub mod params;
 pub mod pda;
+pub mod queue;
 pub mod rescue;
 pub mod values;
 
 pub use account::MxeAccount;
 pub use cipher::{ClientSecret, MxePublicKey, Nonce, RescueCipher, RescueKey, SharedSecret};
 pub use field::Fe;
+pub use intent::{ConfidentialIntent, Opening, SignedConfidentialIntent};
 pub use values::Plaintext;
 
 /// Everything that can go wrong in confidential mode. Messages never contain key material.
@@ -53,6 +58,9 @@ pub enum ArciumError {
         /// The expected type.
         kind: &'static str,
     },
+    /// An opening (claimed amount and client secret) does not match the confidential intent.
+    #[error("the opening does not match the intent's client key and amount ciphertext")]
+    OpeningMismatch,
     /// The system random source failed.
     #[error("random source failed: {0}")]
     Random(String),

@@ -206,6 +206,13 @@ impl LocalCluster {
         Ok(())
     }
 
+    /// Writes `account` at `key` directly into the bank (fixtures for programs that cannot run
+    /// here, such as Arcium's `MXEAccount`).
+    pub async fn set_account(&self, key: &Pubkey, account: Account) {
+        let mut ctx = self.ctx.lock().await;
+        ctx.set_account(key, &account.into());
+    }
+
     /// The bank's current slot.
     pub async fn slot(&self) -> ClusterResult<u64> {
         Ok(self.clock().await?.slot)
@@ -271,6 +278,10 @@ impl Cluster for LocalCluster {
             .map_err(transport)?;
         let registered = self.started.elapsed().as_micros() / BLOCKHASH_INTERVAL_US;
         Ok(root + u64::try_from(registered).unwrap_or(u64::MAX / 2))
+    }
+
+    async fn slot(&self) -> ClusterResult<u64> {
+        Ok(self.clock().await?.slot)
     }
 
     async fn send(&self, tx: &VersionedTransaction) -> ClusterResult<Signature> {

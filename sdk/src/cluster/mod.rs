@@ -75,6 +75,9 @@ pub trait Cluster: Send + Sync {
     /// The current block height (compare with a blockhash's last valid height).
     async fn block_height(&self) -> ClusterResult<u64>;
 
+    /// The current slot at the cluster's commitment (what account reads are at least as new as).
+    async fn slot(&self) -> ClusterResult<u64>;
+
     /// Sends a signed transaction without waiting for it to land; returns its signature.
     async fn send(&self, tx: &VersionedTransaction) -> ClusterResult<Signature>;
 

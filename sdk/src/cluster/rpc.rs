@@ -98,6 +98,13 @@ impl Cluster for RpcCluster {
             .map_err(map_err)
     }
 
+    async fn slot(&self) -> ClusterResult<u64> {
+        self.client
+            .get_slot_with_commitment(self.commitment)
+            .await
+            .map_err(map_err)
+    }
+
     async fn send(&self, tx: &VersionedTransaction) -> ClusterResult<Signature> {
         let config = RpcSendTransactionConfig {
             skip_preflight: false,

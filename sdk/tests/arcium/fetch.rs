@@ -80,6 +80,9 @@ impl Cluster for FakeCluster {
     async fn minimum_rent(&self, _: usize) -> ClusterResult<u64> {
         Err(ClusterError::Other("unused".into()))
     }
+    async fn slot(&self) -> ClusterResult<u64> {
+        Ok(4_242)
+    }
     async fn unix_time(&self) -> ClusterResult<i64> {
         Err(ClusterError::Other("unused".into()))
     }

@@ -7,6 +7,7 @@ mod account;
 mod cli;
 mod fetch;
 mod field;
+mod intent;
 mod round_trip;
 mod vectors;
 
