@@ -329,7 +329,7 @@ pub async fn run(binary: PathBuf, so: PathBuf) {
         ],
     );
     assert!(out.contains("initialized config"), "{out}");
-    let config = deploy::config(&chain).await.expect("config initialized");
+    let config = deploy::wait_config(&chain).await;
     assert_eq!(config.admin, v.authority.pubkey());
     assert_eq!(config.max_intent_lifetime_secs, 3_600);
     assert!(deploy::migrate(&v, &[]).contains("already initialized"));

@@ -50,6 +50,22 @@ pub fn migrate(v: &Validator, extra_env: &[(&str, &str)]) -> String {
     text
 }
 
+/// The config once the chain shows it at the suite's (`confirmed`) commitment: the deploy
+/// script's provider confirms at `processed`, so the account can take a slot or two to appear.
+pub async fn wait_config(chain: &Chain) -> Config {
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(30);
+    loop {
+        if let Some(config) = config(chain).await {
+            return config;
+        }
+        assert!(
+            std::time::Instant::now() < deadline,
+            "config not visible at confirmed commitment 30 s after the deploy script"
+        );
+        tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+    }
+}
+
 /// The program's config as the chain has it.
 pub async fn config(chain: &Chain) -> Option<Config> {
     use anchor_lang::AccountDeserialize;

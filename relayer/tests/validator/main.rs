@@ -5,7 +5,8 @@
 //!
 //! Needs `solana-test-validator` (`scripts/install-validator`), the `.so` in `target/deploy`,
 //! and node + npm for the deploy script, so it is `#[ignore]`d in the plain workspace run;
-//! `scripts/test-validator` installs what is missing and runs it.
+//! `scripts/test` runs it whenever the validator is installed, and `scripts/test-validator`
+//! installs what is missing and runs it.
 //!
 //! Phases (one validator for all of them, in order):
 //! 1. deploy: config initialized through the upgradeable loader's ProgramData check;
@@ -30,7 +31,7 @@ mod service;
 use std::path::PathBuf;
 
 #[test]
-#[ignore = "needs solana-test-validator, node and npm: scripts/test-validator runs it"]
+#[ignore = "needs solana-test-validator, node and npm: scripts/test (when installed) and scripts/test-validator run it"]
 fn real_validator_end_to_end() {
     let Some(binary) = node::binary() else {
         panic!(

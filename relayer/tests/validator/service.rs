@@ -52,7 +52,7 @@ fn free_port() -> u16 {
 
 impl Setup {
     fn write_config(&self, listen: &str) -> PathBuf {
-        let mints: Vec<String> = self.mints.iter().map(|m| format!("{m:?}")).collect();
+        let mints: Vec<String> = self.mints.iter().map(|m| format!("\"{m}\"")).collect();
         let table = match &self.lookup_table {
             Some(t) => format!("use_lookup_table = true\nlookup_table = \"{t}\""),
             None => "use_lookup_table = false".into(),
@@ -130,7 +130,7 @@ filter = "toss_relayer=debug,warn"
             .stderr(out)
             .spawn()
             .expect("start toss-relayer");
-        let service = Service {
+        let mut service = Service {
             child,
             url: format!("http://{listen}"),
             http: reqwest::Client::new(),
@@ -142,9 +142,15 @@ filter = "toss_relayer=debug,warn"
 }
 
 impl Service {
-    async fn wait_healthy(&self) {
+    async fn wait_healthy(&mut self) {
         let deadline = Instant::now() + Duration::from_secs(60);
         loop {
+            if let Ok(Some(status)) = self.child.try_wait() {
+                panic!(
+                    "toss-relayer exited ({status}) before it was healthy:\n{}",
+                    std::fs::read_to_string(&self.log).unwrap_or_default()
+                );
+            }
             let ok = self
                 .http
                 .get(format!("{}/healthz", self.url))
