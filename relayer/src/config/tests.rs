@@ -73,7 +73,7 @@ fn example_file_optional_keys_are_valid() -> Result<(), ConfigError> {
             _ => format!("{l}\n"),
         })
         .collect();
-    assert_eq!(uncommented, 6);
+    assert_eq!(uncommented, 7);
     let config = Config::parse(&text, "uncommented example")?;
     config.validate()?;
     assert!(config.server.admin_token.is_some());
