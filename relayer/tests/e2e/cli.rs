@@ -130,12 +130,14 @@ async fn toss_cli_submits_and_reads_status() {
 fn run_local_serves_the_toss_cli_and_stops_on_sigterm() {
     use std::io::{BufRead, BufReader};
     let dir = tempfile::tempdir().unwrap();
+    let log_path = dir.path().join("relayer.log");
+    let log = std::fs::File::create(&log_path).unwrap();
     let mut child = Command::new(relayer_bin())
         .args(["run", "--local", "--listen", "127.0.0.1:0"])
         .env("TOSS_STORE_PATH", dir.path().join("relayer.sqlite"))
-        .env("RUST_LOG", "error")
+        .env("RUST_LOG", "toss_relayer=info")
         .stdout(std::process::Stdio::piped())
-        .stderr(std::process::Stdio::null())
+        .stderr(log)
         .spawn()
         .unwrap();
     let mut lines = BufReader::new(child.stdout.take().unwrap()).lines();
@@ -195,20 +197,38 @@ fn run_local_serves_the_toss_cli_and_stops_on_sigterm() {
         "{}",
         String::from_utf8_lossy(&submitted.stderr)
     );
-    let mut settled = false;
-    for _ in 0..100 {
+    // A deadline, not a count: on a loaded 2-core CI machine each `toss status` process and
+    // each batch take longer than here.
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(90);
+    let mut seen = Vec::new();
+    let settled = loop {
         let out = Command::new(&toss)
             .args(["status", &id, "--relayer", &url, "--output", "json"])
             .output()
             .unwrap();
         let v: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap_or_default();
-        if v["status"] == "settled" {
-            settled = true;
-            break;
+        let status = v["status"].as_str().unwrap_or("?").to_string();
+        if seen.last() != Some(&status) {
+            seen.push(status.clone());
         }
-        std::thread::sleep(std::time::Duration::from_millis(100));
+        if status == "settled" {
+            break true;
+        }
+        if std::time::Instant::now() > deadline {
+            break false;
+        }
+        std::thread::sleep(std::time::Duration::from_millis(200));
+    };
+    if !settled {
+        let _ = child.kill();
+        let log = std::fs::read_to_string(&log_path).unwrap_or_default();
+        let tail: Vec<&str> = log.lines().rev().take(60).collect();
+        let tail: Vec<&str> = tail.into_iter().rev().collect();
+        panic!(
+            "intent {id} did not settle; statuses seen {seen:?}; relayer log tail:\n{}",
+            tail.join("\n")
+        );
     }
-    assert!(settled, "intent {id} did not settle");
     let kill = Command::new("kill")
         .args(["-TERM", &child.id().to_string()])
         .status()
