@@ -9,17 +9,18 @@
 //! next one gets its turn.
 
 use crate::service::Ctx;
-use crate::store::{IntentRecord, Status, Transition};
+use crate::store::{IntentRecord, Status};
 use crate::submit::{self, Batch};
 use crate::RelayerError;
 use solana_instruction::Instruction;
 use solana_pubkey::Pubkey;
 use std::collections::HashSet;
+use std::sync::atomic::Ordering;
 use std::sync::Arc;
 use std::time::Duration;
 use tokio::sync::watch;
 use tokio::task::JoinSet;
-use toss_sdk::instructions::{sol_intent_metas, token_intent_metas};
+use toss_sdk::instructions::{sol_intent_metas_at, token_intent_metas_at};
 use toss_sdk::pack::{self, ComputeBudget, PackItem};
 use toss_sdk::SignedIntent;
 
@@ -92,7 +93,12 @@ async fn pass(ctx: &Arc<Ctx>, tasks: &mut JoinSet<()>, stopping: bool) -> Result
         return Ok(());
     }
     let max = ctx.config.batch.max_intents.max(1);
-    let limit = (max * permits * 4).min(4_096);
+    // Only what this pass can send is packed: one more intent per free permit than the last
+    // full transaction held (packing costs a serialization per candidate).
+    let fit = ctx.fit_hint.load(Ordering::Relaxed).clamp(1, max);
+    let window = permits.saturating_mul((fit + 1).min(max));
+    // Read more than the window: intents behind a busy nonce are skipped.
+    let limit = window.saturating_mul(4).min(4_096);
     let pending = ctx.store.load_by_status(&[Status::Pending], limit).await?;
     let chosen = choose(ctx, pending);
     let Some(oldest) = chosen.iter().map(|r| r.received_at_ms).min() else {
@@ -100,34 +106,48 @@ async fn pass(ctx: &Arc<Ctx>, tasks: &mut JoinSet<()>, stopping: bool) -> Result
     };
     let waited = now_ms.saturating_sub(oldest);
     let wait = i64::try_from(ctx.config.batch.max_wait_ms).unwrap_or(i64::MAX);
-    if chosen.len() < max && waited < wait && !stopping {
-        return Ok(());
-    }
+    let flush_all = waited >= wait || stopping;
     let solo: HashSet<[u8; 32]> = ctx.solo.lock().map(|s| s.clone()).unwrap_or_default();
-    let (alone, together): (Vec<IntentRecord>, Vec<IntentRecord>) =
+    let (alone, mut together): (Vec<IntentRecord>, Vec<IntentRecord>) =
         chosen.into_iter().partition(|r| solo.contains(&r.id));
-    let mut groups: Vec<Vec<IntentRecord>> = alone.into_iter().map(|r| vec![r]).collect();
-    for chunk in together.chunks(max) {
-        groups.extend(pack_group(ctx, chunk.to_vec()).await?);
+    together.truncate(window);
+    let mut groups: Vec<(Vec<IntentRecord>, Vec<Instruction>)> = Vec::new();
+    for record in alone.into_iter().take(permits) {
+        match build_instructions(ctx, std::slice::from_ref(&record)).await {
+            Ok(ixs) => groups.push((vec![record], ixs)),
+            Err(e) => tracing::warn!(error = %e, "cannot build settle instructions"),
+        }
     }
-    for records in groups {
+    if !together.is_empty() && groups.len() < permits {
+        let mut packed = pack_group(ctx, together).await?;
+        if packed.len() > 1 {
+            let most = packed.iter().map(|(r, _)| r.len()).max().unwrap_or(max);
+            ctx.fit_hint.store(most, Ordering::Relaxed);
+        }
+        // Every transaction but the last was closed because the next intent did not fit (or
+        // `max` was reached): it goes now. The last may have room left: it waits for company
+        // until its oldest intent has waited `batch.max_wait_ms`.
+        if !flush_all && packed.last().is_some_and(|(r, _)| r.len() < max) {
+            packed.pop();
+        }
+        groups.extend(packed);
+    }
+    groups.truncate(permits);
+    // Every transaction of the pass is built; open all their batches in one durable commit
+    // (one fsync per pass, not two per batch).
+    let mut ready = Vec::with_capacity(groups.len());
+    for (records, instructions) in groups {
         let Ok(permit) = ctx.in_flight.clone().try_acquire_owned() else {
             break;
         };
-        let instructions = match build_instructions(ctx, &records).await {
-            Ok(ixs) => ixs,
-            Err(e) => {
-                tracing::warn!(error = %e, "cannot build settle instructions");
-                continue;
-            }
-        };
-        let ids: Vec<[u8; 32]> = records.iter().map(|r| r.id).collect();
-        let batch_id = ctx.store.create_batch(ids.clone()).await?;
-        let queued = ids
-            .iter()
-            .map(|id| Transition::new(*id, Status::Queued, "batcher").batch(batch_id))
-            .collect();
-        ctx.store.apply(queued).await?;
+        ready.push((records, instructions, permit));
+    }
+    let ids: Vec<Vec<[u8; 32]>> = ready
+        .iter()
+        .map(|(records, _, _)| records.iter().map(|r| r.id).collect())
+        .collect();
+    let batch_ids = ctx.store.open_batches(ids, "batcher").await?;
+    for ((records, instructions, permit), batch_id) in ready.into_iter().zip(batch_ids) {
         claim(ctx, batch_id, &records);
         let batch = Batch {
             id: batch_id,
@@ -171,11 +191,12 @@ fn choose(ctx: &Ctx, pending: Vec<IntentRecord>) -> Vec<IntentRecord> {
         .collect()
 }
 
-/// Splits `records` into settle transactions that fit, with the SDK packer.
+/// Splits `records` into settle transactions that fit, with the SDK packer, at most
+/// `batch.max_intents` each; returns each transaction's records and instructions.
 async fn pack_group(
     ctx: &Ctx,
     records: Vec<IntentRecord>,
-) -> Result<Vec<Vec<IntentRecord>>, RelayerError> {
+) -> Result<Vec<(Vec<IntentRecord>, Vec<Instruction>)>, RelayerError> {
     let mut items = Vec::with_capacity(records.len());
     let mut kept = Vec::with_capacity(records.len());
     for record in records {
@@ -189,8 +210,34 @@ async fn pack_group(
             }
         }
     }
+    let max = ctx.config.batch.max_intents.max(1);
+    let mut out = Vec::new();
+    for (records, items) in pack_items(ctx, kept, items)? {
+        if records.len() <= max {
+            out.push(records_with_instructions(ctx, records, &items));
+            continue;
+        }
+        // More fit than `max` allows: cut in order (smaller transactions always fit).
+        let mut records = records.into_iter();
+        for part in items.chunks(max) {
+            let part_records: Vec<IntentRecord> = records.by_ref().take(part.len()).collect();
+            out.push(records_with_instructions(ctx, part_records, part));
+        }
+    }
+    Ok(out)
+}
+
+/// One transaction's intents, as stored and as the packer takes them.
+type PackedRecords = (Vec<IntentRecord>, Vec<PackItem>);
+
+/// One packer run over `items` (with their `records`): each transaction's records and items.
+fn pack_items(
+    ctx: &Ctx,
+    records: Vec<IntentRecord>,
+    items: Vec<PackItem>,
+) -> Result<Vec<PackedRecords>, RelayerError> {
     let payer = solana_signer::Signer::pubkey(ctx.fee_payer.as_ref());
-    let budget = budget(ctx, &kept);
+    let budget = budget(ctx, &records);
     let tables = ctx
         .lookup_tables
         .lock()
@@ -201,10 +248,27 @@ async fn pack_group(
     } else {
         pack::pack_v0(&payer, &items, &budget, &tables)?
     };
+    let mut records: Vec<Option<IntentRecord>> = records.into_iter().map(Some).collect();
+    let mut items: Vec<Option<PackItem>> = items.into_iter().map(Some).collect();
     Ok(packed
         .into_iter()
-        .map(|p| p.items.iter().map(|&i| kept[i].clone()).collect())
+        .map(|p| {
+            let rs = p.items.iter().filter_map(|&i| records[i].take()).collect();
+            let is = p.items.iter().filter_map(|&i| items[i].take()).collect();
+            (rs, is)
+        })
         .collect())
+}
+
+fn records_with_instructions(
+    ctx: &Ctx,
+    records: Vec<IntentRecord>,
+    items: &[PackItem],
+) -> (Vec<IntentRecord>, Vec<Instruction>) {
+    let refs: Vec<&PackItem> = items.iter().collect();
+    let payer = solana_signer::Signer::pubkey(ctx.fee_payer.as_ref());
+    let instructions = pack::settle_instructions(&payer, &refs, &budget(ctx, &records));
+    (records, instructions)
 }
 
 /// The compute budget of a batch of `records`: configured, or sized by intent kind.
@@ -251,17 +315,20 @@ pub async fn build_instructions(
 pub async fn pack_item(ctx: &Ctx, record: &IntentRecord) -> Result<PackItem, RelayerError> {
     let signed = SignedIntent::from_bytes(&record.signed)?;
     let intent = signed.intent()?;
+    let sender = ctx.addresses.sender(&intent.sender);
     let metas = match intent.mint {
-        None => sol_intent_metas(&intent),
+        None => sol_intent_metas_at(&intent, &sender),
         Some(mint) => {
             let token_program = token_program(ctx, &mint).await?;
             let payer = solana_signer::Signer::pubkey(ctx.fee_payer.as_ref());
-            token_intent_metas(
+            let ata = |owner: &Pubkey| ctx.addresses.ata(owner, &mint, &token_program);
+            token_intent_metas_at(
                 &intent,
+                &sender,
                 &token_program,
-                &associated_token_address(&intent.sender, &mint, &token_program),
-                &associated_token_address(&intent.recipient, &mint, &token_program),
-                &associated_token_address(&payer, &mint, &token_program),
+                &ata(&intent.sender),
+                &ata(&intent.recipient),
+                &ata(&payer),
             )?
         }
     };

@@ -38,6 +38,9 @@ pub struct DemoOptions {
     /// Include the double spend, the expired intent and the poor payer (and pause the relayer
     /// while they are handed in, so the short-lived intent expires before settlement).
     pub scenario: bool,
+    /// Intents per `POST /v1/intents` (1: one request per intent, as a wallet hands one in;
+    /// more: bulk arrays, as a merchant forwards what it collected offline).
+    pub per_request: usize,
 }
 
 impl Default for DemoOptions {
@@ -49,6 +52,7 @@ impl Default for DemoOptions {
             program: local::pick_program(None),
             lookup_table: true,
             scenario: true,
+            per_request: 1,
         }
     }
 }
@@ -197,7 +201,7 @@ pub async fn run(opts: DemoOptions) -> Result<DemoReport, RelayerError> {
     if opts.scenario {
         admin(&http, &url, &token, "pause").await?;
     }
-    submit_all(&http, &url, &intents).await?;
+    submit_all(&http, &url, &intents, opts.per_request).await?;
     if opts.scenario {
         if short_lived.is_some() {
             // Let the short-lived intent expire while submission is paused.
@@ -330,6 +334,7 @@ async fn submit_all(
     http: &reqwest::Client,
     url: &str,
     intents: &[SignedIntent],
+    per_request: usize,
 ) -> Result<(), RelayerError> {
     // The first intent of a nonce goes in before any second one (first received wins).
     let mut seen = std::collections::HashSet::new();
@@ -338,23 +343,39 @@ async fn submit_all(
             .map(|i| seen.insert(i.nonce_account))
             .unwrap_or(true)
     });
+    let per_request = per_request.max(1);
     for wave in [first, later] {
         let mut tasks = tokio::task::JoinSet::new();
         for chunk in wave.chunks(wave.len().div_ceil(8).max(1)) {
-            let bodies: Vec<String> = chunk.iter().map(|s| s.to_base64()).collect();
+            let bodies: Vec<serde_json::Value> = chunk
+                .chunks(per_request)
+                .map(|group| {
+                    let mut items: Vec<serde_json::Value> = group
+                        .iter()
+                        .map(|s| serde_json::json!({ "intent": s.to_base64() }))
+                        .collect();
+                    match (per_request, items.pop()) {
+                        (1, Some(one)) => one,
+                        (_, last) => {
+                            items.extend(last);
+                            serde_json::Value::Array(items)
+                        }
+                    }
+                })
+                .collect();
             let http = http.clone();
             let url = format!("{url}/v1/intents");
             tasks.spawn(async move {
-                for b in bodies {
+                for body in bodies {
                     let r = http
                         .post(&url)
-                        .json(&serde_json::json!({ "intent": b }))
+                        .json(&body)
                         .send()
                         .await
                         .map_err(|e| RelayerError::Other(format!("submit: {e}")))?;
-                    if r.status() != reqwest::StatusCode::ACCEPTED {
-                        let status = r.status();
-                        let text = r.text().await.unwrap_or_default();
+                    let status = r.status();
+                    let text = r.text().await.unwrap_or_default();
+                    if !accepted(status, &text, body.is_array()) {
                         return Err(RelayerError::Other(format!("submit: {status} {text}")));
                     }
                 }
@@ -366,6 +387,22 @@ async fn submit_all(
         }
     }
     Ok(())
+}
+
+/// A single intent is accepted with 202; a bulk answer is 200 with every result `created`.
+fn accepted(status: reqwest::StatusCode, text: &str, bulk: bool) -> bool {
+    if !bulk {
+        return status == reqwest::StatusCode::ACCEPTED;
+    }
+    status == reqwest::StatusCode::OK
+        && serde_json::from_str::<serde_json::Value>(text)
+            .ok()
+            .and_then(|v| {
+                v["results"]
+                    .as_array()
+                    .map(|r| r.iter().all(|x| x["created"] == true))
+            })
+            .unwrap_or(false)
 }
 
 /// Waits until no intent is pending, queued or submitted.

@@ -1,7 +1,8 @@
 //! A fault-injecting [`Cluster`] wrapper for tests and drills: at set rates it fails
 //! requests (transport errors), times them out, or silently drops sent transactions (the
 //! send "succeeds" but nothing reaches the cluster, as with a lost packet); `set_down(true)`
-//! fails everything, to trip the circuit breaker.
+//! fails everything, to trip the circuit breaker; `set_dropping(true)` loses every send. It
+//! counts `statuses` requests, to check the RPC load.
 
 use async_trait::async_trait;
 use solana_account::Account;
@@ -33,7 +34,10 @@ pub struct FaultyCluster {
     faults: Faults,
     state: AtomicU64,
     down: AtomicBool,
+    dropping: AtomicBool,
     injected: AtomicU64,
+    status_calls: AtomicU64,
+    widest_status_call: AtomicU64,
 }
 
 enum Fault {
@@ -51,8 +55,26 @@ impl FaultyCluster {
             faults,
             state: AtomicU64::new(seed | 1),
             down: AtomicBool::new(false),
+            dropping: AtomicBool::new(false),
             injected: AtomicU64::new(0),
+            status_calls: AtomicU64::new(0),
+            widest_status_call: AtomicU64::new(0),
         }
+    }
+
+    /// Drops every send while `dropping` (whatever the rates say).
+    pub fn set_dropping(&self, dropping: bool) {
+        self.dropping.store(dropping, Ordering::SeqCst);
+    }
+
+    /// `statuses` requests made so far.
+    pub fn status_calls(&self) -> u64 {
+        self.status_calls.load(Ordering::SeqCst)
+    }
+
+    /// Most signatures asked for in one `statuses` request so far.
+    pub fn widest_status_call(&self) -> u64 {
+        self.widest_status_call.load(Ordering::SeqCst)
     }
 
     /// Fails every request while `down`.
@@ -78,6 +100,9 @@ impl FaultyCluster {
     fn pick(&self, can_drop: bool) -> Fault {
         if self.down.load(Ordering::SeqCst) {
             return Fault::Error;
+        }
+        if can_drop && self.dropping.load(Ordering::SeqCst) {
+            return Fault::Drop;
         }
         let r = self.roll();
         let f = &self.faults;
@@ -143,6 +168,9 @@ impl Cluster for FaultyCluster {
     }
 
     async fn statuses(&self, signatures: &[Signature]) -> ClusterResult<Vec<Option<TxStatus>>> {
+        self.status_calls.fetch_add(1, Ordering::SeqCst);
+        self.widest_status_call
+            .fetch_max(signatures.len() as u64, Ordering::SeqCst);
         self.gate().await?;
         self.inner.statuses(signatures).await
     }

@@ -17,6 +17,7 @@
     deny(clippy::unwrap_used, clippy::expect_used, clippy::panic)
 )]
 
+pub mod addresses;
 pub mod api;
 pub mod arcium;
 pub mod batch;
@@ -36,6 +37,7 @@ pub mod service;
 pub mod store;
 pub mod submit;
 pub mod validate;
+pub mod watcher;
 
 pub use error::RelayerError;
 pub use service::{Relayer, RelayerHandle};

@@ -117,44 +117,36 @@ pub async fn landed(
         };
         transitions.push(t);
     }
-    let to: Vec<Status> = transitions.iter().map(|t| t.to).collect();
-    let applied = ctx.store.apply(transitions).await?;
-    for (status, ok) in to.iter().zip(&applied) {
-        if *ok && status.is_final() {
-            count_final(ctx, *status, 1);
-        }
-    }
-    // First settled on a nonce wins; every other intent on it can never settle.
-    let mut conflicts = Vec::new();
+    // First settled on a nonce wins; every other intent on it can never settle. The chain
+    // says so whether or not our own transition applies, so the conflicts are computed first
+    // and everything is committed at once with the batch's end.
     let nonces: Vec<[u8; 32]> = settled.iter().map(|w| w.nonce_account).collect();
     let others = ctx.store.pending_on_nonces(nonces).await?;
+    let mine: HashSet<[u8; 32]> = batch.records.iter().map(|r| r.id).collect();
     for (winner, others) in settled.iter().zip(others) {
         for other in others {
-            if other.id != winner.id {
-                conflicts.push(
+            if other.id != winner.id && !mine.contains(&other.id) {
+                transitions.push(
                     Transition::new(other.id, Status::Conflict, "reconciler")
                         .reason(format!("nonce used by intent {}", hex::encode(winner.id))),
                 );
             }
         }
     }
-    if !conflicts.is_empty() {
-        let n = ctx
-            .store
-            .apply(conflicts)
-            .await?
-            .iter()
-            .filter(|ok| **ok)
-            .count();
-        count_final(ctx, Status::Conflict, n);
+    let to: Vec<Status> = transitions.iter().map(|t| t.to).collect();
+    let applied = ctx
+        .store
+        .apply_and_finish_batch(transitions, batch.id, BatchState::Landed, None)
+        .await?;
+    for (status, ok) in to.iter().zip(&applied) {
+        if *ok && status.is_final() {
+            count_final(ctx, *status, 1);
+        }
     }
     for r in &batch.records {
         ctx.validator
             .forget_nonce(&Pubkey::new_from_array(r.nonce_account));
     }
-    ctx.store
-        .finish_batch(batch.id, BatchState::Landed, None)
-        .await?;
     tracing::info!(%signature, settled = settled.len(), "batch landed");
     Ok(())
 }

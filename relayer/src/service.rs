@@ -55,6 +55,13 @@ pub struct Ctx {
     pub busy_nonces: Mutex<HashSet<Pubkey>>,
     /// Intents whose batch failed as a whole: they are retried alone to isolate the culprit.
     pub solo: Mutex<HashSet<IntentId>>,
+    /// Most intents a settle transaction held in the last packing that filled one (sizes the
+    /// batcher's window; starts at `batch.max_intents`).
+    pub fit_hint: std::sync::atomic::AtomicUsize,
+    /// Every signature in flight, polled by one task.
+    pub watcher: crate::watcher::Watcher,
+    /// Payers' vault, nonce-authority, delegate and token-account addresses, derived once.
+    pub addresses: crate::addresses::AddressCache,
     /// Token program owning each mint seen so far.
     pub token_programs: Mutex<HashMap<Pubkey, Pubkey>>,
     /// Lookup tables for v0 transactions (empty: legacy transactions).
@@ -115,6 +122,9 @@ pub struct RelayerHandle {
     noise: Option<JoinHandle<()>>,
     batcher: JoinHandle<()>,
     sweeper: JoinHandle<()>,
+    /// The status watcher outlives the batcher and the sweeper (their batches use it).
+    watcher: JoinHandle<()>,
+    watcher_stop: watch::Sender<bool>,
 }
 
 impl Relayer {
@@ -135,6 +145,7 @@ impl Relayer {
         );
         let arcium = crate::arcium::Confidential::new(&config.arcium, &metrics)
             .map_err(RelayerError::Other)?;
+        let max_intents = config.batch.max_intents.max(1);
         let ctx = Ctx {
             arcium,
             in_flight: Arc::new(Semaphore::new(s.in_flight_max.max(1))),
@@ -151,6 +162,9 @@ impl Relayer {
             active_batches: Mutex::new(HashSet::new()),
             busy_nonces: Mutex::new(HashSet::new()),
             solo: Mutex::new(HashSet::new()),
+            fit_hint: std::sync::atomic::AtomicUsize::new(max_intents),
+            addresses: Default::default(),
+            watcher: Default::default(),
             token_programs: Mutex::new(HashMap::new()),
             lookup_tables: Mutex::new(Vec::new()),
             hold_until: Mutex::new(None),
@@ -222,6 +236,8 @@ impl Relayer {
                 tracing::error!(error = %e, "http server stopped");
             }
         });
+        let (watcher_stop, watcher_rx) = watch::channel(false);
+        let watcher = tokio::spawn(crate::watcher::run(ctx.clone(), watcher_rx));
         let batcher = tokio::spawn(batch::run(ctx.clone(), stop_rx.clone()));
         let sweeper = tokio::spawn(reconcile::sweep_loop(ctx.clone(), stop_rx));
         tracing::info!(%addr, fee_payer = %solana_signer::Signer::pubkey(ctx.fee_payer.as_ref()), "relayer started");
@@ -234,6 +250,8 @@ impl Relayer {
             noise,
             batcher,
             sweeper,
+            watcher,
+            watcher_stop,
         })
     }
 }
@@ -257,6 +275,8 @@ impl RelayerHandle {
         }
         let _ = self.batcher.await;
         let _ = self.sweeper.await;
+        let _ = self.watcher_stop.send(true);
+        let _ = self.watcher.await;
         self.ctx.store.flush().await?;
         tracing::info!("relayer stopped");
         Ok(())
@@ -272,5 +292,6 @@ impl RelayerHandle {
         }
         self.batcher.abort();
         self.sweeper.abort();
+        self.watcher.abort();
     }
 }

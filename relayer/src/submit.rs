@@ -26,7 +26,7 @@ use tracing::Instrument;
 const REBROADCAST: Duration = Duration::from_millis(2_000);
 /// How soon a transaction refused for a passing reason (accounts in use) is sent again.
 const RETRY_SOON: Duration = Duration::from_millis(20);
-/// How often statuses are polled while waiting.
+/// How long to wait before asking again whether an earlier signature of a batch landed.
 const POLL: Duration = Duration::from_millis(50);
 
 /// One settle transaction's worth of intents.
@@ -152,20 +152,12 @@ async fn drive(ctx: &Ctx, batch: &Batch) -> Result<(), RelayerError> {
         };
         let tx = sign(ctx, &batch.instructions, blockhash)?;
         let signature = tx.signatures[0];
-        let recorded = ctx
-            .store
-            .mark_batch_sent(
-                batch.id,
-                signature.to_string(),
-                blockhash.to_string(),
-                last_valid,
-            )
-            .await?;
-        if !recorded {
-            return Err(RelayerError::Other("batch already finished".into()));
-        }
-        if !marked {
-            let submitted = batch
+        // The signature (and, the first time, every intent's move to `submitted`) is durable
+        // before anything is broadcast: one commit.
+        let submitted = if marked {
+            Vec::new()
+        } else {
+            batch
                 .records
                 .iter()
                 .map(|r| {
@@ -174,10 +166,22 @@ async fn drive(ctx: &Ctx, batch: &Batch) -> Result<(), RelayerError> {
                         .batch(batch.id)
                         .bump_attempts()
                 })
-                .collect();
-            ctx.store.apply(submitted).await?;
-            marked = true;
+                .collect()
+        };
+        let recorded = ctx
+            .store
+            .mark_batch_sent_with(
+                batch.id,
+                signature.to_string(),
+                blockhash.to_string(),
+                last_valid,
+                submitted,
+            )
+            .await?;
+        if recorded.is_none() {
+            return Err(RelayerError::Other("batch already finished".into()));
         }
+        marked = true;
         ctx.metrics.batch_size.observe(batch.records.len() as f64);
         tracing::debug!(%signature, "sending");
         match watch(ctx, &tx, last_valid).await {
@@ -268,19 +272,35 @@ async fn earlier(ctx: &Ctx, batch_id: i64) -> Result<Earlier, RelayerError> {
     })
 }
 
-/// Sends `tx` and watches it until it lands, is refused, expires, or time runs out.
+/// Sends `tx` and watches it (through the shared [`crate::watcher`]) until it lands, is
+/// refused, expires, or time runs out; the same bytes are broadcast again every `REBROADCAST`.
 async fn watch(ctx: &Ctx, tx: &VersionedTransaction, last_valid: u64) -> Watch {
     let signature = tx.signatures[0];
     let deadline = Instant::now() + Duration::from_millis(ctx.config.submit.confirm_timeout_ms);
+    let mut seen = ctx.watcher.register(signature, last_valid);
     let mut send_at = Instant::now();
-    loop {
+    let outcome = loop {
         if Instant::now() >= send_at {
             send_at = Instant::now() + REBROADCAST;
             match ctx.cluster.send(tx).await {
-                Ok(_) => ctx.breaker.record(true),
+                Ok(_) => {
+                    ctx.breaker.record(true);
+                    // A cluster that executes at send time (the in-process bank) answers
+                    // now; any other is left to the watcher's next poll.
+                    if let Ok(Some(Some(status))) = ctx
+                        .cluster
+                        .statuses(&[signature])
+                        .await
+                        .map(|s| s.into_iter().next())
+                    {
+                        if status.confirmed || status.err.is_some() {
+                            break Watch::Landed(signature, status);
+                        }
+                    }
+                }
                 Err(ClusterError::Refused(TransactionError::BlockhashNotFound)) => {
                     // Too old to land: sign again with a fresh blockhash.
-                    return Watch::Expired;
+                    break Watch::Expired;
                 }
                 Err(ClusterError::Refused(e)) if is_ours(&e) => {
                     // Busy accounts or a transient bank condition: send again shortly.
@@ -295,7 +315,7 @@ async fn watch(ctx: &Ctx, tx: &VersionedTransaction, last_valid: u64) -> Watch {
                         .transactions
                         .with_label_values(&["refused"])
                         .inc();
-                    return Watch::Refused(e);
+                    break Watch::Refused(e);
                 }
                 Err(e) => {
                     ctx.metrics
@@ -306,37 +326,21 @@ async fn watch(ctx: &Ctx, tx: &VersionedTransaction, last_valid: u64) -> Watch {
                 }
             }
         }
-        match ctx.cluster.statuses(&[signature]).await {
-            Ok(s) => {
-                if let Some(Some(status)) = s.into_iter().next() {
-                    if status.confirmed || status.err.is_some() {
-                        return Watch::Landed(signature, status);
-                    }
-                }
-            }
-            Err(e) => note_error(ctx, &e),
-        }
-        match ctx.cluster.block_height().await {
-            Ok(h) if h > last_valid => {
-                return match ctx.cluster.statuses(&[signature]).await {
-                    Ok(s) => match s.into_iter().next().flatten() {
-                        Some(status) => Watch::Landed(signature, status),
-                        None => Watch::Expired,
-                    },
-                    Err(e) => {
-                        note_error(ctx, &e);
-                        Watch::Unknown
-                    }
-                };
-            }
-            Ok(_) => {}
-            Err(e) => note_error(ctx, &e),
-        }
         if Instant::now() >= deadline {
-            return Watch::Unknown;
+            break Watch::Unknown;
         }
-        tokio::time::sleep(POLL).await;
-    }
+        tokio::select! {
+            answer = &mut seen => break match answer {
+                Ok(crate::watcher::Seen::Landed(status)) => Watch::Landed(signature, status),
+                Ok(crate::watcher::Seen::Expired) => Watch::Expired,
+                // The watcher stopped (shutdown): we cannot tell.
+                Err(_) => Watch::Unknown,
+            },
+            _ = tokio::time::sleep_until(send_at.min(deadline)) => {}
+        }
+    };
+    ctx.watcher.forget(&signature);
+    outcome
 }
 
 /// Refusals caused by the relayer or the moment, not by the intents: retried, never blamed

@@ -12,12 +12,40 @@ use toss_intent_processor::{
     state::{Config, Delegate, NonceAuthority, Vault},
 };
 
+/// A payer's program addresses that every intent of theirs names. Deriving them costs a few
+/// curve checks each; a relayer settling many intents of one payer computes them once.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct SenderAddresses {
+    /// `["vault", owner]`.
+    pub vault: Pubkey,
+    /// `["nonce-authority", owner]`: authority of the payer's nonce accounts.
+    pub nonce_authority: Pubkey,
+    /// `["delegate", owner]`: the token delegate.
+    pub delegate: Pubkey,
+}
+
+impl SenderAddresses {
+    /// Derives the addresses of `owner`.
+    pub fn find(owner: &Pubkey) -> Self {
+        SenderAddresses {
+            vault: Vault::find_address(owner).0,
+            nonce_authority: NonceAuthority::find_address(owner).0,
+            delegate: Delegate::find_address(owner).0,
+        }
+    }
+}
+
 /// The four remaining accounts of a SOL intent, in program order.
 pub fn sol_intent_metas(intent: &Intent) -> Vec<AccountMeta> {
+    sol_intent_metas_at(intent, &SenderAddresses::find(&intent.sender))
+}
+
+/// [`sol_intent_metas`] with the sender's addresses already derived.
+pub fn sol_intent_metas_at(intent: &Intent, sender: &SenderAddresses) -> Vec<AccountMeta> {
     vec![
-        AccountMeta::new(Vault::find_address(&intent.sender).0, false),
+        AccountMeta::new(sender.vault, false),
         AccountMeta::new(intent.nonce_account, false),
-        AccountMeta::new_readonly(NonceAuthority::find_address(&intent.sender).0, false),
+        AccountMeta::new_readonly(sender.nonce_authority, false),
         AccountMeta::new(intent.recipient, false),
     ]
 }
@@ -213,14 +241,33 @@ pub fn token_intent_metas(
     destination: &Pubkey,
     fee_destination: &Pubkey,
 ) -> Result<Vec<AccountMeta>, SdkError> {
+    token_intent_metas_at(
+        intent,
+        &SenderAddresses::find(&intent.sender),
+        token_program,
+        source,
+        destination,
+        fee_destination,
+    )
+}
+
+/// [`token_intent_metas`] with the sender's addresses already derived.
+pub fn token_intent_metas_at(
+    intent: &Intent,
+    sender: &SenderAddresses,
+    token_program: &Pubkey,
+    source: &Pubkey,
+    destination: &Pubkey,
+    fee_destination: &Pubkey,
+) -> Result<Vec<AccountMeta>, SdkError> {
     let mint = intent
         .mint
         .ok_or_else(|| SdkError::Intent("not a token intent".into()))?;
     Ok(vec![
-        AccountMeta::new_readonly(Vault::find_address(&intent.sender).0, false),
+        AccountMeta::new_readonly(sender.vault, false),
         AccountMeta::new(intent.nonce_account, false),
-        AccountMeta::new_readonly(NonceAuthority::find_address(&intent.sender).0, false),
-        AccountMeta::new_readonly(Delegate::find_address(&intent.sender).0, false),
+        AccountMeta::new_readonly(sender.nonce_authority, false),
+        AccountMeta::new_readonly(sender.delegate, false),
         AccountMeta::new(*source, false),
         AccountMeta::new(*destination, false),
         AccountMeta::new(*fee_destination, false),

@@ -61,8 +61,12 @@ pub const DEFAULT_BACKOFF_INITIAL_MS: u64 = 200;
 pub const DEFAULT_BACKOFF_MAX_MS: u64 = 5_000;
 /// `[submit] confirm_timeout_ms`.
 pub const DEFAULT_CONFIRM_TIMEOUT_MS: u64 = 30_000;
-/// `[submit] in_flight_max`: batches sent but not yet confirmed.
-pub const DEFAULT_IN_FLIGHT_MAX: usize = 8;
+/// `[submit] in_flight_max`: batches sent but not yet confirmed. Throughput on a real cluster
+/// is about `in_flight_max × intents per transaction ÷ confirmation time` (64 × 3 ÷ ~1.5 s ≈
+/// 128 intents/s); the RPC load does not grow with it (one status poll covers them all).
+pub const DEFAULT_IN_FLIGHT_MAX: usize = 64;
+/// `[submit] poll_interval_ms`: time between two status polls of everything in flight.
+pub const DEFAULT_POLL_INTERVAL_MS: u64 = 250;
 /// `[submit] breaker_failure_ratio`: failure share that opens the breaker.
 pub const DEFAULT_BREAKER_FAILURE_RATIO: f64 = 0.5;
 /// `[submit] breaker_window`: requests the ratio is computed over.

@@ -184,6 +184,9 @@ pub struct SubmitConfig {
     pub confirm_timeout_ms: u64,
     /// Most batches in flight at once.
     pub in_flight_max: usize,
+    /// Time between two status polls (one `getSignatureStatuses` for every signature in
+    /// flight), in ms.
+    pub poll_interval_ms: u64,
     /// Failure share (0..=1) over the window that opens the circuit breaker.
     pub breaker_failure_ratio: f64,
     /// Number of recent RPC requests the ratio is computed over.
@@ -202,6 +205,7 @@ impl Default for SubmitConfig {
             backoff_max_ms: DEFAULT_BACKOFF_MAX_MS,
             confirm_timeout_ms: DEFAULT_CONFIRM_TIMEOUT_MS,
             in_flight_max: DEFAULT_IN_FLIGHT_MAX,
+            poll_interval_ms: DEFAULT_POLL_INTERVAL_MS,
             breaker_failure_ratio: DEFAULT_BREAKER_FAILURE_RATIO,
             breaker_window: DEFAULT_BREAKER_WINDOW,
             breaker_cooldown_ms: DEFAULT_BREAKER_COOLDOWN_MS,

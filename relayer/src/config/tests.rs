@@ -332,6 +332,11 @@ fn every_validation_rule_has_a_failing_case() {
             c.submit.confirm_timeout_ms = 0
         }),
         ("submit.in_flight_max", |c| c.submit.in_flight_max = 0),
+        ("submit.in_flight_max", |c| c.submit.in_flight_max = 1_025),
+        ("submit.poll_interval_ms", |c| c.submit.poll_interval_ms = 0),
+        ("submit.poll_interval_ms", |c| {
+            c.submit.poll_interval_ms = 10_001
+        }),
         ("submit.breaker_failure_ratio", |c| {
             c.submit.breaker_failure_ratio = 0.0
         }),

@@ -204,9 +204,13 @@ impl Config {
         p.check(s.confirm_timeout_ms > 0, || {
             "submit.confirm_timeout_ms must be greater than 0".into()
         });
-        p.check(s.in_flight_max > 0, || {
-            "submit.in_flight_max must be greater than 0".into()
+        p.check(s.in_flight_max > 0 && s.in_flight_max <= 1_024, || {
+            "submit.in_flight_max must be 1 to 1024".into()
         });
+        p.check(
+            s.poll_interval_ms > 0 && s.poll_interval_ms <= 10_000,
+            || "submit.poll_interval_ms must be 1 to 10000".into(),
+        );
         p.check(
             s.breaker_failure_ratio > 0.0 && s.breaker_failure_ratio <= 1.0,
             || "submit.breaker_failure_ratio must be in (0, 1]".into(),

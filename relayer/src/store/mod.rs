@@ -322,6 +322,17 @@ pub trait Store: Send + Sync {
     /// Creates an `open` batch of existing intents and returns its id.
     async fn create_batch(&self, intent_ids: Vec<IntentId>) -> StoreResult<i64>;
 
+    /// Creates one `open` batch per group and moves each group's intents to `queued` in it
+    /// (audit actor `actor`), all in one durable commit; returns the batch ids in order.
+    ///
+    /// Atomic: either every batch exists with its intents queued, or nothing changed. One
+    /// commit per batcher pass instead of two per batch.
+    async fn open_batches(
+        &self,
+        groups: Vec<Vec<IntentId>>,
+        actor: &'static str,
+    ) -> StoreResult<Vec<i64>>;
+
     /// Records that the batch is (about to be) sent with `signature`.
     ///
     /// Call it *before* broadcasting so that no sent signature can be lost
@@ -344,6 +355,28 @@ pub trait Store: Send + Sync {
         state: BatchState,
         error: Option<String>,
     ) -> StoreResult<bool>;
+
+    /// [`Store::mark_batch_sent`], then (if the batch was open or sent) `transitions`, in one
+    /// durable commit. Returns `None` when the batch is unknown or finished (nothing applied),
+    /// else each transition's outcome.
+    async fn mark_batch_sent_with(
+        &self,
+        batch_id: i64,
+        signature: String,
+        blockhash: String,
+        last_valid_block_height: u64,
+        transitions: Vec<Transition>,
+    ) -> StoreResult<Option<Vec<bool>>>;
+
+    /// `transitions`, then [`Store::finish_batch`], in one durable commit. Returns each
+    /// transition's outcome (the batch may already have been finished: that is not an error).
+    async fn apply_and_finish_batch(
+        &self,
+        transitions: Vec<Transition>,
+        batch_id: i64,
+        state: BatchState,
+        error: Option<String>,
+    ) -> StoreResult<Vec<bool>>;
 
     /// Every signature ever recorded for the batch, oldest first.
     async fn batch_signatures(&self, batch_id: i64) -> StoreResult<Vec<String>>;

@@ -324,6 +324,18 @@ impl Store for SqliteStore {
             .await
     }
 
+    async fn open_batches(
+        &self,
+        groups: Vec<Vec<IntentId>>,
+        actor: &'static str,
+    ) -> StoreResult<Vec<i64>> {
+        if groups.is_empty() {
+            return Ok(Vec::new());
+        }
+        self.write(move |c| writes::open_batches(c, &groups, actor))
+            .await
+    }
+
     async fn mark_batch_sent(
         &self,
         batch_id: i64,
@@ -345,6 +357,44 @@ impl Store for SqliteStore {
     ) -> StoreResult<bool> {
         self.write(move |c| writes::finish_batch(c, batch_id, state, error.as_deref()))
             .await
+    }
+
+    async fn mark_batch_sent_with(
+        &self,
+        batch_id: i64,
+        signature: String,
+        blockhash: String,
+        last_valid_block_height: u64,
+        transitions: Vec<Transition>,
+    ) -> StoreResult<Option<Vec<bool>>> {
+        self.write(move |c| {
+            if !writes::mark_batch_sent(
+                c,
+                batch_id,
+                &signature,
+                &blockhash,
+                last_valid_block_height,
+            )? {
+                return Ok(None);
+            }
+            writes::apply(c, &transitions).map(Some)
+        })
+        .await
+    }
+
+    async fn apply_and_finish_batch(
+        &self,
+        transitions: Vec<Transition>,
+        batch_id: i64,
+        state: BatchState,
+        error: Option<String>,
+    ) -> StoreResult<Vec<bool>> {
+        self.write(move |c| {
+            let applied = writes::apply(c, &transitions)?;
+            writes::finish_batch(c, batch_id, state, error.as_deref())?;
+            Ok(applied)
+        })
+        .await
     }
 
     async fn batch_signatures(&self, batch_id: i64) -> StoreResult<Vec<String>> {

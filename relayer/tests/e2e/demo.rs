@@ -12,6 +12,9 @@ async fn demo_reaches_every_outcome() {
         program: LocalProgram::Native,
         lookup_table: true,
         scenario: true,
+        // Bulk requests, as a merchant forwards what it collected (the process test below
+        // submits one intent per request).
+        per_request: 4,
     })
     .await
     .unwrap();

@@ -195,3 +195,51 @@ async fn dead_cluster_trips_the_breaker_which_recovers() {
     assert_settled_once(&h, &running, &intents, &merchants).await;
     running.relayer.shutdown().await.unwrap();
 }
+
+/// Many batches in flight cost one status poll per tick between them, not one each: the
+/// watcher asks for every signature in one request.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn one_status_poll_covers_every_batch_in_flight() {
+    let h = Harness::new().await;
+    let (intents, merchants) = crowd(&h, 6, 3).await;
+    let faulty = Arc::new(FaultyCluster::new(h.cluster.clone(), Faults::default(), 3));
+    faulty.set_dropping(true);
+    let mut cfg = config();
+    // One intent per transaction: 18 batches in flight at once.
+    cfg.batch.max_intents = 1;
+    cfg.submit.in_flight_max = 64;
+    cfg.submit.poll_interval_ms = 100;
+    cfg.submit.max_retries = 50;
+    cfg.submit.confirm_timeout_ms = 30_000;
+    let running = h.start_on(cfg, faulty.clone()).await;
+    for s in &intents {
+        assert_eq!(running.submit(&h.http, s).await.0, StatusCode::ACCEPTED);
+    }
+    let watcher = &running.relayer.ctx.watcher;
+    let mut waited = 0;
+    while watcher.len() < intents.len() {
+        tokio::time::sleep(Duration::from_millis(10)).await;
+        waited += 1;
+        assert!(waited < 1_000, "only {} batches in flight", watcher.len());
+    }
+    let before = faulty.status_calls();
+    tokio::time::sleep(Duration::from_millis(1_000)).await;
+    let calls = faulty.status_calls() - before;
+    // A watcher tick is at most two requests (statuses, then again for the expired ones), ten
+    // ticks a second; each send adds one check and every expired batch re-signs (one check of
+    // its earlier signatures): well under one poll per batch per tick, which would be 180+.
+    assert!(
+        faulty.widest_status_call() >= intents.len() as u64,
+        "one request asked for {} signatures",
+        faulty.widest_status_call()
+    );
+    eprintln!(
+        "status requests in one second with {} batches in flight: {calls}",
+        intents.len()
+    );
+    assert!(calls < 100, "{calls} status requests in one second");
+    faulty.set_dropping(false);
+    running.settle_all().await;
+    assert_settled_once(&h, &running, &intents, &merchants).await;
+    running.relayer.shutdown().await.unwrap();
+}

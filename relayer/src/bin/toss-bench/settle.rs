@@ -12,7 +12,9 @@ use toss_sdk::cluster::Cluster;
 use toss_sdk::wallet;
 
 const SENDERS: usize = 8;
-const TRANSFERS_EACH: usize = 48;
+const TRANSFERS_EACH: usize = 250;
+/// Intents per bulk request (a merchant forwarding what it collected offline).
+const PER_REQUEST: usize = 32;
 
 fn err(e: impl std::fmt::Display) -> String {
     e.to_string()
@@ -50,11 +52,12 @@ async fn bank_transfers_per_s() -> Result<f64, String> {
 /// Runs the benchmark.
 pub async fn run() -> Result<Value, String> {
     let report = demo::run(DemoOptions {
-        payers: 48,
-        nonces: 8,
+        payers: 64,
+        nonces: 16,
         merchants: 8,
         lookup_table: true,
         scenario: false,
+        per_request: PER_REQUEST,
         ..Default::default()
     })
     .await
@@ -73,5 +76,7 @@ pub async fn run() -> Result<Value, String> {
         "intents_per_tx": report.intents_per_tx,
         "elapsed_ms": report.elapsed_ms,
         "program": report.program,
+        "per_request": PER_REQUEST,
+        "bank_transfers": SENDERS * TRANSFERS_EACH,
     }))
 }

@@ -223,6 +223,26 @@ pub(crate) fn create_batch(conn: &Connection, intent_ids: &[IntentId]) -> StoreR
     Ok(batch_id)
 }
 
+/// Creates one batch per group and queues its intents in it; the caller's job savepoint
+/// makes the whole call atomic.
+pub(crate) fn open_batches(
+    conn: &Connection,
+    groups: &[Vec<IntentId>],
+    actor: &'static str,
+) -> StoreResult<Vec<i64>> {
+    let mut ids = Vec::with_capacity(groups.len());
+    for group in groups {
+        let batch_id = create_batch(conn, group)?;
+        let queued: Vec<Transition> = group
+            .iter()
+            .map(|id| Transition::new(*id, Status::Queued, actor).batch(batch_id))
+            .collect();
+        apply(conn, &queued)?;
+        ids.push(batch_id);
+    }
+    Ok(ids)
+}
+
 /// Records a (re-)send of a batch and keeps the signature in its history.
 pub(crate) fn mark_batch_sent(
     conn: &Connection,

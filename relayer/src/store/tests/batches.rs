@@ -104,3 +104,113 @@ async fn bad_batches_are_rejected() -> TestResult {
     assert!(store.get_batch(1).await?.is_none());
     Ok(())
 }
+
+/// The batcher's and submitter's combined writes: each is one commit and all-or-nothing.
+#[tokio::test]
+async fn combined_batch_writes_are_single_atomic_commits() -> TestResult {
+    use crate::store::{Status, Transition};
+    let db = TempDb::new()?;
+    let store = db.open()?;
+    let ids: Vec<_> = (1..=5).map(|n| intent(n).id).collect();
+    store.insert_intents((1..=5).map(intent).collect()).await?;
+
+    // Two batches opened and queued in one commit.
+    let before = store.stats().commits;
+    let batches = store
+        .open_batches(vec![vec![ids[0], ids[1]], vec![ids[2]]], "batcher")
+        .await?;
+    assert_eq!(store.stats().commits, before + 1, "one commit for the pass");
+    assert_eq!(batches.len(), 2);
+    for (batch, members) in batches.iter().zip([&ids[..2], &ids[2..3]]) {
+        let b = store.get_batch(*batch).await?.ok_or("missing batch")?;
+        assert_eq!(b.state, BatchState::Open);
+        assert_eq!(b.intent_ids, members.to_vec());
+        for id in members {
+            let r = store.get(*id).await?.ok_or("missing intent")?;
+            assert_eq!(r.status, Status::Queued);
+            assert_eq!(r.batch_id, Some(*batch));
+            let audit = store.audit(*id).await?;
+            assert_eq!(audit.last().map(|a| a.actor.as_str()), Some("batcher"));
+        }
+    }
+    // One bad group undoes the whole pass: no batch, nothing queued.
+    let unfinished = store.unfinished_batches().await?.len();
+    let bad = store
+        .open_batches(vec![vec![ids[3]], vec![[9; 32]]], "batcher")
+        .await;
+    assert!(matches!(bad, Err(StoreError::InvalidInput(_))));
+    assert_eq!(store.unfinished_batches().await?.len(), unfinished);
+    let r = store.get(ids[3]).await?.ok_or("missing intent")?;
+    assert_eq!(r.status, Status::Pending, "rolled back with its neighbour");
+    assert!(store.open_batches(vec![], "batcher").await?.is_empty());
+
+    // Signature and `submitted` in one commit.
+    let before = store.stats().commits;
+    let submitted = |id| {
+        Transition::new(id, Status::Submitted, "submitter")
+            .signature("sigA")
+            .batch(batches[0])
+    };
+    let applied = store
+        .mark_batch_sent_with(
+            batches[0],
+            "sigA".into(),
+            "hashA".into(),
+            10,
+            vec![submitted(ids[0]), submitted(ids[1])],
+        )
+        .await?;
+    assert_eq!(applied, Some(vec![true, true]));
+    assert_eq!(store.stats().commits, before + 1);
+    assert_eq!(store.batch_signatures(batches[0]).await?, vec!["sigA"]);
+    let r = store.get(ids[0]).await?.ok_or("missing intent")?;
+    assert_eq!(r.status, Status::Submitted);
+    assert_eq!(r.signature.as_deref(), Some("sigA"));
+
+    // Outcomes and the batch's end in one commit.
+    let before = store.stats().commits;
+    let applied = store
+        .apply_and_finish_batch(
+            vec![
+                Transition::new(ids[0], Status::Settled, "reconciler").signature("sigA"),
+                Transition::new(ids[1], Status::Rejected, "reconciler").reason("expired"),
+                Transition::new(ids[4], Status::Conflict, "reconciler").reason("nonce used"),
+            ],
+            batches[0],
+            BatchState::Landed,
+            None,
+        )
+        .await?;
+    assert_eq!(applied, vec![true, true, true]);
+    assert_eq!(store.stats().commits, before + 1);
+    assert_eq!(
+        store.get_batch(batches[0]).await?.ok_or("missing")?.state,
+        BatchState::Landed
+    );
+    // A finished batch records no new signature and applies nothing more.
+    let late = store
+        .mark_batch_sent_with(
+            batches[0],
+            "sigB".into(),
+            "hashB".into(),
+            20,
+            vec![submitted(ids[0])],
+        )
+        .await?;
+    assert_eq!(late, None);
+    assert_eq!(
+        store.get(ids[0]).await?.ok_or("missing")?.status,
+        Status::Settled
+    );
+    // Finishing twice is not an error; the transitions still report their own outcome.
+    let again = store
+        .apply_and_finish_batch(
+            vec![Transition::new(ids[0], Status::Settled, "reconciler")],
+            batches[0],
+            BatchState::Landed,
+            None,
+        )
+        .await?;
+    assert_eq!(again, vec![false], "already final");
+    Ok(())
+}
