@@ -41,6 +41,9 @@ pub struct DemoOptions {
     /// Intents per `POST /v1/intents` (1: one request per intent, as a wallet hands one in;
     /// more: bulk arrays, as a merchant forwards what it collected offline).
     pub per_request: usize,
+    /// Most intents per settle transaction (`batch.max_intents`; 1 settles one per
+    /// transaction, the baseline batching is measured against).
+    pub max_intents: usize,
 }
 
 impl Default for DemoOptions {
@@ -53,6 +56,7 @@ impl Default for DemoOptions {
             lookup_table: true,
             scenario: true,
             per_request: 1,
+            max_intents: crate::config::DEFAULT_BATCH_MAX_INTENTS,
         }
     }
 }
@@ -181,6 +185,7 @@ pub async fn run(opts: DemoOptions) -> Result<DemoReport, RelayerError> {
     config.server.rate_limit_per_ip_burst = 100_000;
     config.intake.max_lifetime_seconds = local::MAX_INTENT_LIFETIME_SECS as u64;
     config.batch.max_wait_ms = 50;
+    config.batch.max_intents = opts.max_intents.max(1);
     config.reconcile.sweep_interval_ms = 250;
     let store: Arc<dyn Store> = Arc::new(SqliteStore::open(dir.path().join("relayer.sqlite"))?);
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0")

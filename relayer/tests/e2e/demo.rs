@@ -15,6 +15,7 @@ async fn demo_reaches_every_outcome() {
         // Bulk requests, as a merchant forwards what it collected (the process test below
         // submits one intent per request).
         per_request: 4,
+        ..Default::default()
     })
     .await
     .unwrap();

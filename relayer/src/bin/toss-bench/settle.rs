@@ -49,28 +49,41 @@ async fn bank_transfers_per_s() -> Result<f64, String> {
     Ok(rate)
 }
 
-/// Runs the benchmark.
-pub async fn run() -> Result<Value, String> {
-    let report = demo::run(DemoOptions {
+fn demo_options(max_intents: usize) -> DemoOptions {
+    DemoOptions {
         payers: 64,
         nonces: 16,
         merchants: 8,
         lookup_table: true,
         scenario: false,
         per_request: PER_REQUEST,
+        max_intents,
         ..Default::default()
-    })
-    .await
-    .map_err(err)?;
+    }
+}
+
+async fn settle_rate(max_intents: usize) -> Result<(f64, demo::DemoReport), String> {
+    let report = demo::run(demo_options(max_intents)).await.map_err(err)?;
     if !report.balances_ok || report.settled != report.intents {
         return Err(format!("settlement incomplete: {report:?}"));
     }
-    let settled_per_s = report.settled as f64 / (report.elapsed_ms.max(1) as f64 / 1e3);
+    let rate = report.settled as f64 / (report.elapsed_ms.max(1) as f64 / 1e3);
+    Ok((rate, report))
+}
+
+/// Runs the benchmark.
+pub async fn run() -> Result<Value, String> {
+    let (settled_per_s, report) =
+        settle_rate(toss_relayer::config::DEFAULT_BATCH_MAX_INTENTS).await?;
+    // The same intents, one per transaction: what batching saves.
+    let (unbatched_per_s, _) = settle_rate(1).await?;
     let bank = bank_transfers_per_s().await?;
     Ok(json!({
         "settled_per_s": settled_per_s,
         "bank_transfers_per_s": bank,
         "ratio": settled_per_s / bank,
+        "unbatched_settled_per_s": unbatched_per_s,
+        "batching_gain": settled_per_s / unbatched_per_s,
         "intents": report.intents,
         "transactions": report.transactions,
         "intents_per_tx": report.intents_per_tx,
