@@ -306,6 +306,38 @@ pub async fn recover(ctx: &Ctx) -> Result<(), RelayerError> {
     Ok(())
 }
 
+/// How long an unsent batch may wait for its task to claim it before the sweeper drops it.
+pub const UNSENT_GRACE_MS: i64 = 2_000;
+
+/// Drops a batch that was never sent and puts its still-queued intents back to `pending`, in
+/// one commit.
+async fn drop_unsent(ctx: &Ctx, b: &crate::store::BatchRecord) -> Result<(), RelayerError> {
+    let back: Vec<Transition> = ctx
+        .store
+        .get_many(b.intent_ids.clone())
+        .await?
+        .into_iter()
+        .flatten()
+        .filter(|r| r.status == Status::Queued && r.batch_id == Some(b.batch_id))
+        .map(|r| Transition::new(r.id, Status::Pending, "sweeper").reason("batch never sent"))
+        .collect();
+    tracing::info!(
+        batch_id = b.batch_id,
+        intents = back.len(),
+        "dropping unsent batch"
+    );
+    ctx.store
+        .apply_and_finish_batch(
+            back,
+            b.batch_id,
+            BatchState::Dropped,
+            Some("never sent".into()),
+        )
+        .await?;
+    ctx.wake.notify_one();
+    Ok(())
+}
+
 /// The periodic sweep until `stop`.
 pub async fn sweep_loop(ctx: Arc<Ctx>, mut stop: watch::Receiver<bool>) {
     let mut tasks = JoinSet::new();
@@ -337,7 +369,16 @@ pub async fn sweep(ctx: &Arc<Ctx>, tasks: &mut JoinSet<()>) -> Result<(), Relaye
         .map(|a| a.clone())
         .unwrap_or_default();
     for b in ctx.store.unfinished_batches().await? {
-        if active.contains(&b.batch_id) || b.signature.is_none() {
+        if active.contains(&b.batch_id) {
+            continue;
+        }
+        if b.signature.is_none() {
+            // Never sent and no live task holds it (its task gave up before sending, e.g. no
+            // blockhash within the retries): nothing of it can land, so its intents go back to
+            // `pending`. A batch opened a moment ago may not be claimed yet: left for later.
+            if crate::now_ms().saturating_sub(b.created_at_ms) >= UNSENT_GRACE_MS {
+                drop_unsent(ctx, &b).await?;
+            }
             continue;
         }
         let Ok(permit) = ctx.in_flight.clone().try_acquire_owned() else {

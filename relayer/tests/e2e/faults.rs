@@ -243,3 +243,46 @@ async fn one_status_poll_covers_every_batch_in_flight() {
     assert_settled_once(&h, &running, &intents, &merchants).await;
     running.relayer.shutdown().await.unwrap();
 }
+
+/// A batch whose task gave up before sending anything (say, no blockhash within the retries)
+/// is dropped by the sweeper and its intents go back to `pending`: they settle, once.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn unsent_batch_left_behind_is_dropped_and_its_intents_settle() {
+    use toss_relayer::store::BatchState;
+    let h = Harness::new().await;
+    let (intents, merchants) = crowd(&h, 1, 2).await;
+    let running = h.start(config()).await;
+    assert_eq!(
+        running.admin(&h.http, "pause", Some(ADMIN)).await,
+        StatusCode::OK
+    );
+    for s in &intents {
+        assert_eq!(running.submit(&h.http, s).await.0, StatusCode::ACCEPTED);
+    }
+    // What an abandoned task leaves: an open batch, its intents queued, no signature.
+    let ids: Vec<[u8; 32]> = intents.iter().map(|s| s.id()).collect();
+    let batch = running
+        .store
+        .open_batches(vec![ids], "batcher")
+        .await
+        .unwrap()[0];
+    assert_eq!(
+        running.admin(&h.http, "resume", Some(ADMIN)).await,
+        StatusCode::OK
+    );
+    running.settle_all().await;
+    assert_settled_once(&h, &running, &intents, &merchants).await;
+    let dropped = running.store.get_batch(batch).await.unwrap().unwrap();
+    assert_eq!(dropped.state, BatchState::Dropped);
+    assert_eq!(dropped.error.as_deref(), Some("never sent"));
+    for s in &intents {
+        let audit = running.store.audit(s.id()).await.unwrap();
+        assert!(
+            audit
+                .iter()
+                .any(|a| a.actor == "sweeper" && a.reason.as_deref() == Some("batch never sent")),
+            "{audit:?}"
+        );
+    }
+    running.relayer.shutdown().await.unwrap();
+}

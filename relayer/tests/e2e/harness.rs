@@ -261,9 +261,46 @@ impl Running {
 
     /// Waits until every stored intent is final.
     pub async fn settle_all(&self) {
-        toss_relayer::demo::wait_final(self.store.as_ref(), Duration::from_secs(60))
-            .await
-            .expect("every intent final");
+        if let Err(e) =
+            toss_relayer::demo::wait_final(self.store.as_ref(), Duration::from_secs(60)).await
+        {
+            // Say which intents are stuck, and where, before failing.
+            let open = self.store.nonfinal().await.unwrap_or_default();
+            let stuck: Vec<String> = open
+                .iter()
+                .map(|r| {
+                    format!(
+                        "{} {} batch {:?} nonce {} reason {:?}",
+                        hex::encode(r.id),
+                        r.status,
+                        r.batch_id,
+                        hex::encode(r.nonce_account),
+                        r.reason
+                    )
+                })
+                .collect();
+            let batches = self.store.unfinished_batches().await.unwrap_or_default();
+            panic!(
+                "every intent final: {e}; not final: {stuck:#?}; unfinished batches: {:?}; \
+                 busy nonces: {}; active batches: {:?}",
+                batches
+                    .iter()
+                    .map(|b| (b.batch_id, b.state))
+                    .collect::<Vec<_>>(),
+                self.relayer
+                    .ctx
+                    .busy_nonces
+                    .lock()
+                    .map(|b| b.len())
+                    .unwrap_or(0),
+                self.relayer
+                    .ctx
+                    .active_batches
+                    .lock()
+                    .map(|a| a.clone())
+                    .ok(),
+            );
+        }
     }
 
     pub async fn status_of(&self, signed: &SignedIntent) -> Status {
