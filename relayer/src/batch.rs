@@ -162,9 +162,27 @@ async fn pass(ctx: &Arc<Ctx>, tasks: &mut JoinSet<()>, stopping: bool) -> Result
 
 /// Marks a batch and its nonces as taken by a live task.
 pub fn claim(ctx: &Ctx, batch_id: i64, records: &[IntentRecord]) {
+    claim_batch(ctx, batch_id);
+    claim_nonces(ctx, records);
+}
+
+/// Marks a batch as held by a live task; false if one already holds it.
+pub fn claim_batch(ctx: &Ctx, batch_id: i64) -> bool {
+    ctx.active_batches
+        .lock()
+        .map(|mut active| active.insert(batch_id))
+        .unwrap_or(false)
+}
+
+/// Gives up a claim taken with [`claim_batch`] that no task took over.
+pub fn unclaim_batch(ctx: &Ctx, batch_id: i64) {
     if let Ok(mut active) = ctx.active_batches.lock() {
-        active.insert(batch_id);
+        active.remove(&batch_id);
     }
+}
+
+/// Marks the nonces of `records` as in flight.
+pub fn claim_nonces(ctx: &Ctx, records: &[IntentRecord]) {
     if let Ok(mut busy) = ctx.busy_nonces.lock() {
         busy.extend(
             records

@@ -338,6 +338,65 @@ async fn drop_unsent(ctx: &Ctx, b: &crate::store::BatchRecord) -> Result<(), Rel
     Ok(())
 }
 
+/// What the sweep did with one unfinished batch it had claimed.
+enum Swept {
+    /// A task now drives it (and holds the claim).
+    Resumed,
+    /// Nothing to resume: final by now, dropped as never sent, or too young to judge.
+    Skipped,
+    /// No in-flight slot is free; the rest waits for the next sweep.
+    NoSlot,
+}
+
+/// Handles one unfinished batch the caller has claimed (no live task holds it).
+async fn sweep_batch(
+    ctx: &Arc<Ctx>,
+    batch_id: i64,
+    tasks: &mut JoinSet<()>,
+) -> Result<Swept, RelayerError> {
+    let Some(b) = ctx
+        .store
+        .get_batch(batch_id)
+        .await?
+        .filter(|b| !b.state.is_final())
+    else {
+        return Ok(Swept::Skipped);
+    };
+    if b.signature.is_none() {
+        // Never sent and no live task holds it (its task gave up before sending, e.g. no
+        // blockhash within the retries): nothing of it can land, so its intents go back to
+        // `pending`. A batch opened a moment ago may not be claimed yet: left for later.
+        if crate::now_ms().saturating_sub(b.created_at_ms) >= UNSENT_GRACE_MS {
+            drop_unsent(ctx, &b).await?;
+        }
+        return Ok(Swept::Skipped);
+    }
+    let Ok(permit) = ctx.in_flight.clone().try_acquire_owned() else {
+        return Ok(Swept::NoSlot);
+    };
+    let records: Vec<_> = ctx
+        .store
+        .get_many(b.intent_ids.clone())
+        .await?
+        .into_iter()
+        .flatten()
+        .collect();
+    let instructions = batch::build_instructions(ctx, &records).await?;
+    batch::claim_nonces(ctx, &records);
+    tracing::info!(batch_id = b.batch_id, "resuming batch");
+    tasks.spawn(submit::run_batch(
+        ctx.clone(),
+        Batch {
+            id: b.batch_id,
+            records,
+            instructions,
+            resumed: true,
+        },
+        permit,
+    ));
+    Ok(Swept::Resumed)
+}
+
 /// The periodic sweep until `stop`.
 pub async fn sweep_loop(ctx: Arc<Ctx>, mut stop: watch::Receiver<bool>) {
     let mut tasks = JoinSet::new();
@@ -363,46 +422,32 @@ pub async fn sweep(ctx: &Arc<Ctx>, tasks: &mut JoinSet<()>) -> Result<(), Relaye
         .expire_due(crate::now_ms() / 1000, "sweeper")
         .await?;
     count_final(ctx, Status::Expired, expired.len());
-    let active = ctx
-        .active_batches
-        .lock()
-        .map(|a| a.clone())
-        .unwrap_or_default();
     for b in ctx.store.unfinished_batches().await? {
-        if active.contains(&b.batch_id) {
+        // Claim first, then decide on a fresh read: a live task claims its batch before it
+        // sends anything, so a claim that succeeds means no task holds the batch now, and the
+        // re-read sees whatever a task that just finished left behind. Deciding on a snapshot
+        // of the live set taken before the list was read could resume a batch claimed and sent
+        // in between. An unsent batch younger than the grace may still be waiting for the
+        // batcher's own claim, so it is not touched at all (not even claimed for a moment).
+        let young = crate::now_ms().saturating_sub(b.created_at_ms) < UNSENT_GRACE_MS;
+        if b.signature.is_none() && young {
             continue;
         }
-        if b.signature.is_none() {
-            // Never sent and no live task holds it (its task gave up before sending, e.g. no
-            // blockhash within the retries): nothing of it can land, so its intents go back to
-            // `pending`. A batch opened a moment ago may not be claimed yet: left for later.
-            if crate::now_ms().saturating_sub(b.created_at_ms) >= UNSENT_GRACE_MS {
-                drop_unsent(ctx, &b).await?;
-            }
+        if !batch::claim_batch(ctx, b.batch_id) {
             continue;
         }
-        let Ok(permit) = ctx.in_flight.clone().try_acquire_owned() else {
-            break;
-        };
-        let mut records = Vec::with_capacity(b.intent_ids.len());
-        for id in &b.intent_ids {
-            if let Some(r) = ctx.store.get(*id).await? {
-                records.push(r);
+        match sweep_batch(ctx, b.batch_id, tasks).await {
+            Ok(Swept::Resumed) => {}
+            Ok(Swept::Skipped) => batch::unclaim_batch(ctx, b.batch_id),
+            Ok(Swept::NoSlot) => {
+                batch::unclaim_batch(ctx, b.batch_id);
+                break;
+            }
+            Err(e) => {
+                batch::unclaim_batch(ctx, b.batch_id);
+                return Err(e);
             }
         }
-        let instructions = batch::build_instructions(ctx, &records).await?;
-        batch::claim(ctx, b.batch_id, &records);
-        tracing::info!(batch_id = b.batch_id, "resuming batch");
-        tasks.spawn(submit::run_batch(
-            ctx.clone(),
-            Batch {
-                id: b.batch_id,
-                records,
-                instructions,
-                resumed: true,
-            },
-            permit,
-        ));
     }
     let counts = ctx.store.counts().await?;
     for s in Status::NON_FINAL {

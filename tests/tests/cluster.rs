@@ -206,6 +206,10 @@ async fn withdrawal_and_nonce_close_wait_for_the_delay() {
         5 * SOL
     );
 
+    // A new slot first: the retries must not be the very transactions that failed above
+    // (same blockhash, same signature), which a cluster answers with their first outcome.
+    // The warp recomputes the Clock, so the delay is skipped after it.
+    cluster.next_slot().await.unwrap();
     cluster.advance_clock(DELAY + 1).await.unwrap();
     let before = cluster.balance(&owner.pubkey()).await.unwrap();
     wallet::withdraw_execute(&cluster, &owner).await.unwrap();

@@ -31,6 +31,11 @@ pub const MIGRATIONS: &[Migration] = &[
         name: "0002_open_expiry",
         sql: include_str!("../../migrations/0002_open_expiry.sql"),
     },
+    Migration {
+        version: 3,
+        name: "0003_seq_keys",
+        sql: include_str!("../../migrations/0003_seq_keys.sql"),
+    },
 ];
 
 fn mig_err(version: i64, e: rusqlite::Error) -> StoreError {
@@ -119,19 +124,20 @@ mod tests {
     #[test]
     fn applies_once_in_order() -> Result<(), StoreError> {
         let mut conn = Connection::open_in_memory().map_err(|e| mig_err(0, e))?;
-        assert_eq!(migrate(&mut conn)?, vec![1, 2]);
+        assert_eq!(migrate(&mut conn)?, vec![1, 2, 3]);
         assert_eq!(migrate(&mut conn)?, Vec::<i64>::new());
         let extra = [
             MIGRATIONS[0],
             MIGRATIONS[1],
+            MIGRATIONS[2],
             Migration {
-                version: 3,
-                name: "0003_test",
-                sql: "CREATE TABLE t3 (x INTEGER);",
+                version: 4,
+                name: "0004_test",
+                sql: "CREATE TABLE t4 (x INTEGER);",
             },
         ];
-        assert_eq!(migrate_with(&mut conn, &extra)?, vec![3]);
-        // A binary that only knows versions 1 and 2 refuses the newer database.
+        assert_eq!(migrate_with(&mut conn, &extra)?, vec![4]);
+        // A binary that only knows versions 1 to 3 refuses the newer database.
         assert!(matches!(migrate(&mut conn), Err(StoreError::Migration(_))));
         Ok(())
     }
@@ -149,11 +155,95 @@ mod tests {
              'pending', 0);",
         )
         .map_err(|e| mig_err(1, e))?;
-        assert_eq!(migrate(&mut conn)?, vec![2]);
+        assert_eq!(migrate_with(&mut conn, &MIGRATIONS[..2])?, vec![2]);
         let expiry: i64 = conn
             .query_row("SELECT expiry FROM intent_state", [], |r| r.get(0))
             .map_err(|e| mig_err(2, e))?;
         assert_eq!(expiry, 1234);
+        Ok(())
+    }
+
+    /// `(seq, id, status, signature, attempts, expiry)` of an `intent_state` row.
+    type StateRow = (i64, Vec<u8>, String, Option<String>, i64, i64);
+
+    #[test]
+    fn seq_keys_carry_state_and_audit_over() -> Result<(), StoreError> {
+        let mut conn = Connection::open_in_memory().map_err(|e| mig_err(0, e))?;
+        migrate_with(&mut conn, &MIGRATIONS[..2])?;
+        conn.execute_batch(
+            "INSERT INTO intents (id, seq, signed, sender, nonce_account, nonce_value, expiry, \
+             amount, fee, kind, received_at_ms, source) VALUES \
+             (x'0100000000000000000000000000000000000000000000000000000000000000', 7, x'00', zeroblob(32), zeroblob(32), zeroblob(32), 50, \
+             1, 0, 0, 0, 'a'), \
+             (x'0200000000000000000000000000000000000000000000000000000000000000', 9, x'00', zeroblob(32), zeroblob(32), zeroblob(32), 60, \
+             1, 0, 0, 0, 'b'); \
+             INSERT INTO intent_state (id, status, signature, attempts, updated_at_ms, expiry) \
+             VALUES (x'0100000000000000000000000000000000000000000000000000000000000000', 'submitted', 'sig', 2, 5, 50), \
+             (x'0200000000000000000000000000000000000000000000000000000000000000', 'pending', NULL, 0, 6, 60); \
+             INSERT INTO audit_log (intent_id, from_status, to_status, actor, at_ms) VALUES \
+             (x'0100000000000000000000000000000000000000000000000000000000000000', NULL, 'pending', 'http', 1), \
+             (x'0200000000000000000000000000000000000000000000000000000000000000', NULL, 'pending', 'http', 2), \
+             (x'0100000000000000000000000000000000000000000000000000000000000000', 'pending', 'submitted', 'submitter', 3);",
+        )
+        .map_err(|e| mig_err(2, e))?;
+        assert_eq!(migrate(&mut conn)?, vec![3]);
+        let state: Vec<StateRow> = {
+            let mut stmt = conn
+                .prepare(
+                    "SELECT seq, id, status, signature, attempts, expiry FROM intent_state \
+                     ORDER BY seq",
+                )
+                .map_err(|e| mig_err(3, e))?;
+            let rows = stmt
+                .query_map([], |r| {
+                    Ok((
+                        r.get(0)?,
+                        r.get(1)?,
+                        r.get(2)?,
+                        r.get(3)?,
+                        r.get(4)?,
+                        r.get(5)?,
+                    ))
+                })
+                .map_err(|e| mig_err(3, e))?;
+            rows.collect::<Result<_, _>>().map_err(|e| mig_err(3, e))?
+        };
+        let mut one = vec![1u8];
+        one.resize(32, 0);
+        let mut two = vec![2u8];
+        two.resize(32, 0);
+        assert_eq!(
+            state,
+            vec![
+                (7, one, "submitted".into(), Some("sig".into()), 2, 50),
+                (9, two, "pending".into(), None, 0, 60),
+            ]
+        );
+        let audit: Vec<(i64, i64, String)> = {
+            let mut stmt = conn
+                .prepare("SELECT audit_id, intent_seq, to_status FROM audit_log ORDER BY audit_id")
+                .map_err(|e| mig_err(3, e))?;
+            let rows = stmt
+                .query_map([], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)))
+                .map_err(|e| mig_err(3, e))?;
+            rows.collect::<Result<_, _>>().map_err(|e| mig_err(3, e))?
+        };
+        assert_eq!(
+            audit,
+            vec![
+                (1, 7, "pending".into()),
+                (2, 9, "pending".into()),
+                (3, 7, "submitted".into()),
+            ]
+        );
+        // The audit ids go on after the carried-over rows.
+        conn.execute(
+            "INSERT INTO audit_log (intent_seq, intent_id, to_status, actor, at_ms) \
+             VALUES (9, x'0200000000000000000000000000000000000000000000000000000000000000', 'queued', 'batcher', 4)",
+            [],
+        )
+        .map_err(|e| mig_err(3, e))?;
+        assert_eq!(conn.last_insert_rowid(), 4);
         Ok(())
     }
 

@@ -3,6 +3,7 @@
 //! * WAL journal, `synchronous=FULL` (a commit is on disk, even across power
 //!   loss, before any caller is answered), `busy_timeout`, foreign keys on.
 //! * Writes go to one writer thread that group-commits (see `writer`).
+//! * WAL checkpoints run on their own thread, never inside a commit (see `checkpoint`).
 //! * Reads use a small pool of separate connections on tokio's blocking
 //!   threads, so they never wait for the writer and never block the runtime.
 
@@ -23,6 +24,7 @@ use super::{
     Store, StoreError, StoreResult, Transition,
 };
 
+mod checkpoint;
 mod reads;
 mod rows;
 mod writer;
@@ -128,6 +130,7 @@ impl ReadPool {
 pub struct SqliteStore {
     tx: Option<Sender<Box<dyn writer::Job>>>,
     writer: Option<JoinHandle<()>>,
+    checkpointer: Option<JoinHandle<()>>,
     readers: Arc<ReadPool>,
     counters: Arc<writer::Counters>,
 }
@@ -181,16 +184,34 @@ impl SqliteStore {
             "PRAGMA synchronous = FULL; PRAGMA foreign_keys = ON; {CACHE_PRAGMAS}"
         ))?;
         super::schema::migrate(&mut conn)?;
+        // A file database checkpoints on its own thread, not inside the writer's commits
+        // (see `checkpoint`); an in-memory one has no WAL.
+        let (nudge, checkpointer) = match &target {
+            Target::File(path) => {
+                conn.execute_batch("PRAGMA wal_autocheckpoint = 0;")?;
+                let ckpt_conn = checkpoint::open(path)?;
+                let (nudge, nudges) = mpsc::sync_channel(1);
+                let handle = std::thread::Builder::new()
+                    .name("toss-store-checkpoint".into())
+                    .spawn(move || checkpoint::run(ckpt_conn, nudges))
+                    .map_err(|e| {
+                        StoreError::Io(format!("spawning store checkpoint thread: {e}"))
+                    })?;
+                (Some(nudge), Some(handle))
+            }
+            Target::Memory(_) => (None, None),
+        };
         let counters = Arc::new(writer::Counters::default());
         let (tx, rx) = mpsc::channel();
         let thread_counters = Arc::clone(&counters);
         let handle = std::thread::Builder::new()
             .name("toss-store-writer".into())
-            .spawn(move || writer::run(conn, rx, thread_counters))
+            .spawn(move || writer::run(conn, rx, thread_counters, nudge))
             .map_err(|e| StoreError::Io(format!("spawning store writer thread: {e}")))?;
         Ok(SqliteStore {
             tx: Some(tx),
             writer: Some(handle),
+            checkpointer,
             readers: Arc::new(ReadPool {
                 target,
                 idle: Mutex::new(Vec::new()),
@@ -241,6 +262,13 @@ impl Drop for SqliteStore {
         if let Some(handle) = self.writer.take() {
             if handle.join().is_err() {
                 tracing::error!("store writer thread panicked");
+            }
+        }
+        // The writer held the only nudge sender: the checkpointer makes a last checkpoint
+        // and exits.
+        if let Some(handle) = self.checkpointer.take() {
+            if handle.join().is_err() {
+                tracing::error!("store checkpoint thread panicked");
             }
         }
     }

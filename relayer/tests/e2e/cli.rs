@@ -124,6 +124,19 @@ async fn toss_cli_submits_and_reads_status() {
     running.relayer.shutdown().await.unwrap();
 }
 
+/// Kills the child process if the test panics before it stops it on purpose, so a failed
+/// assertion never leaves a relayer running.
+struct KillOnDrop(Option<std::process::Child>);
+
+impl Drop for KillOnDrop {
+    fn drop(&mut self) {
+        if let Some(child) = self.0.as_mut() {
+            let _ = child.kill();
+            let _ = child.wait();
+        }
+    }
+}
+
 /// `toss-relayer run --local` as a newcomer uses it: the printed payer files work with the
 /// `toss` CLI, the intent settles, SIGTERM stops the service cleanly (exit 0).
 #[test]
@@ -140,7 +153,9 @@ fn run_local_serves_the_toss_cli_and_stops_on_sigterm() {
         .stderr(log)
         .spawn()
         .unwrap();
-    let mut lines = BufReader::new(child.stdout.take().unwrap()).lines();
+    let stdout = child.stdout.take().unwrap();
+    let mut guard = KillOnDrop(Some(child));
+    let mut lines = BufReader::new(stdout).lines();
     let mut printed = Vec::new();
     let url = loop {
         let line = lines.next().expect("output").unwrap();
@@ -220,7 +235,6 @@ fn run_local_serves_the_toss_cli_and_stops_on_sigterm() {
         std::thread::sleep(std::time::Duration::from_millis(200));
     };
     if !settled {
-        let _ = child.kill();
         let log = std::fs::read_to_string(&log_path).unwrap_or_default();
         let tail: Vec<&str> = log.lines().rev().take(60).collect();
         let tail: Vec<&str> = tail.into_iter().rev().collect();
@@ -229,6 +243,7 @@ fn run_local_serves_the_toss_cli_and_stops_on_sigterm() {
             tail.join("\n")
         );
     }
+    let mut child = guard.0.take().unwrap();
     let kill = Command::new("kill")
         .args(["-TERM", &child.id().to_string()])
         .status()

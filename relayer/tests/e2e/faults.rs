@@ -244,6 +244,24 @@ async fn one_status_poll_covers_every_batch_in_flight() {
     running.relayer.shutdown().await.unwrap();
 }
 
+/// Pauses submission, submits `intents` over HTTP and opens one batch of them directly in the
+/// store, as the batcher would, without any task to send it; returns its id.
+async fn paused_with_open_batch(h: &Harness, running: &Running, intents: &[SignedIntent]) -> i64 {
+    assert_eq!(
+        running.admin(&h.http, "pause", Some(ADMIN)).await,
+        StatusCode::OK
+    );
+    for s in intents {
+        assert_eq!(running.submit(&h.http, s).await.0, StatusCode::ACCEPTED);
+    }
+    let ids: Vec<[u8; 32]> = intents.iter().map(|s| s.id()).collect();
+    running
+        .store
+        .open_batches(vec![ids], "batcher")
+        .await
+        .unwrap()[0]
+}
+
 /// A batch whose task gave up before sending anything (say, no blockhash within the retries)
 /// is dropped by the sweeper and its intents go back to `pending`: they settle, once.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -252,20 +270,8 @@ async fn unsent_batch_left_behind_is_dropped_and_its_intents_settle() {
     let h = Harness::new().await;
     let (intents, merchants) = crowd(&h, 1, 2).await;
     let running = h.start(config()).await;
-    assert_eq!(
-        running.admin(&h.http, "pause", Some(ADMIN)).await,
-        StatusCode::OK
-    );
-    for s in &intents {
-        assert_eq!(running.submit(&h.http, s).await.0, StatusCode::ACCEPTED);
-    }
     // What an abandoned task leaves: an open batch, its intents queued, no signature.
-    let ids: Vec<[u8; 32]> = intents.iter().map(|s| s.id()).collect();
-    let batch = running
-        .store
-        .open_batches(vec![ids], "batcher")
-        .await
-        .unwrap()[0];
+    let batch = paused_with_open_batch(&h, &running, &intents).await;
     assert_eq!(
         running.admin(&h.http, "resume", Some(ADMIN)).await,
         StatusCode::OK
@@ -284,5 +290,60 @@ async fn unsent_batch_left_behind_is_dropped_and_its_intents_settle() {
             "{audit:?}"
         );
     }
+    running.relayer.shutdown().await.unwrap();
+}
+
+/// The sweeper never resumes a sent batch that a live task holds, however the timing falls:
+/// its claim is atomic, so while the batch is held a sweep leaves it alone; once the holder
+/// lets go, one sweep takes it over and its intents settle, once.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn sweeper_leaves_a_held_batch_alone_and_resumes_it_once_released() {
+    use solana_signature::Signature;
+    use toss_relayer::store::{Status, Transition};
+    let h = Harness::new().await;
+    let (intents, merchants) = crowd(&h, 1, 2).await;
+    let running = h.start(config()).await;
+    // A batch as a live task leaves it mid-flight: sent under a signature that never lands,
+    // on a blockhash that has already expired, its intents submitted.
+    let batch = paused_with_open_batch(&h, &running, &intents).await;
+    let ids: Vec<[u8; 32]> = intents.iter().map(|s| s.id()).collect();
+    let ctx = running.relayer.ctx.clone();
+    assert!(toss_relayer::batch::claim_batch(&ctx, batch));
+    let signature = Signature::from([7u8; 64]).to_string();
+    let submitted: Vec<Transition> = ids
+        .iter()
+        .map(|id| Transition::new(*id, Status::Submitted, "submitter").signature(&signature))
+        .collect();
+    running
+        .store
+        .mark_batch_sent_with(
+            batch,
+            signature,
+            "11111111111111111111111111111111".into(),
+            0,
+            submitted,
+        )
+        .await
+        .unwrap()
+        .expect("batch marked sent");
+    // Held: a sweep starts nothing, and the claim is still the holder's.
+    let mut tasks = tokio::task::JoinSet::new();
+    toss_relayer::reconcile::sweep(&ctx, &mut tasks)
+        .await
+        .unwrap();
+    assert!(tasks.is_empty(), "the sweeper took over a held batch");
+    assert!(!toss_relayer::batch::claim_batch(&ctx, batch));
+    // Released: exactly one sweep (this one or the relayer's own) resumes it.
+    toss_relayer::batch::unclaim_batch(&ctx, batch);
+    assert_eq!(
+        running.admin(&h.http, "resume", Some(ADMIN)).await,
+        StatusCode::OK
+    );
+    toss_relayer::reconcile::sweep(&ctx, &mut tasks)
+        .await
+        .unwrap();
+    while tasks.join_next().await.is_some() {}
+    running.settle_all().await;
+    assert_settled_once(&h, &running, &intents, &merchants).await;
     running.relayer.shutdown().await.unwrap();
 }

@@ -88,8 +88,10 @@ pub(crate) fn counts(conn: &Connection) -> StoreResult<BTreeMap<Status, u64>> {
 
 /// Audit trail of one intent, oldest first.
 pub(crate) fn audit(conn: &Connection, id: &IntentId) -> StoreResult<Vec<AuditRow>> {
-    let sql =
-        format!("SELECT {AUDIT_COLUMNS} FROM audit_log WHERE intent_id = ?1 ORDER BY audit_id");
+    let sql = format!(
+        "SELECT {AUDIT_COLUMNS} FROM audit_log \
+         WHERE intent_seq = (SELECT seq FROM intents WHERE id = ?1) ORDER BY audit_id"
+    );
     collect(conn, &sql, [&id[..]], rows::audit)
 }
 
@@ -153,15 +155,23 @@ pub(crate) fn unfinished_batches(conn: &Connection) -> StoreResult<Vec<BatchReco
     Ok(batches)
 }
 
-/// Current status of one intent, if it exists.
-pub(crate) fn current_status(conn: &Connection, id: &IntentId) -> StoreResult<Option<Status>> {
-    let s: Option<String> = conn
-        .prepare_cached("SELECT status FROM intent_state WHERE id = ?1")?
-        .query_row([&id[..]], |r| r.get(0))
+/// Arrival order (`seq`) and current status of one intent, if it exists.
+pub(crate) fn current_status(
+    conn: &Connection,
+    id: &IntentId,
+) -> StoreResult<Option<(i64, Status)>> {
+    let found: Option<(i64, String)> = conn
+        .prepare_cached(
+            "SELECT s.seq, s.status FROM intents i JOIN intent_state s ON s.seq = i.seq \
+             WHERE i.id = ?1",
+        )?
+        .query_row([&id[..]], |r| Ok((r.get(0)?, r.get(1)?)))
         .optional()?;
-    s.map(|s| {
-        s.parse()
-            .map_err(|e| crate::store::StoreError::Corrupt(format!("intent status: {e}")))
-    })
-    .transpose()
+    found
+        .map(|(seq, s)| {
+            s.parse()
+                .map(|status| (seq, status))
+                .map_err(|e| crate::store::StoreError::Corrupt(format!("intent status: {e}")))
+        })
+        .transpose()
 }

@@ -60,7 +60,7 @@ pub(crate) const RECORD_COLUMNS: &str = "i.id, i.signed, i.sender, i.nonce_accou
     s.status, s.reason, s.signature, s.slot, s.batch_id, s.attempts, s.updated_at_ms, i.seq";
 
 /// The join every record query uses.
-pub(crate) const RECORD_FROM: &str = "intents i JOIN intent_state s ON s.id = i.id";
+pub(crate) const RECORD_FROM: &str = "intents i JOIN intent_state s ON s.seq = i.seq";
 
 /// Decodes a row selected with [`RECORD_COLUMNS`].
 pub(crate) fn record(row: &Row<'_>) -> StoreResult<IntentRecord> {

@@ -8,7 +8,7 @@
 //! to its savepoint alone; the others still commit.
 
 use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
-use std::sync::mpsc::{Receiver, Sender};
+use std::sync::mpsc::{Receiver, Sender, SyncSender};
 use std::sync::Arc;
 
 use rusqlite::Connection;
@@ -91,14 +91,24 @@ fn sql_err(e: rusqlite::Error) -> StoreError {
     StoreError::Sqlite(e.to_string())
 }
 
-/// Body of the writer thread: runs until every sender is dropped.
-pub(crate) fn run(conn: Connection, rx: Receiver<Box<dyn Job>>, counters: Arc<Counters>) {
+/// Body of the writer thread: runs until every sender is dropped. After each commit it
+/// nudges the checkpointer (`checkpoint`), if there is one, without ever waiting for it.
+pub(crate) fn run(
+    conn: Connection,
+    rx: Receiver<Box<dyn Job>>,
+    counters: Arc<Counters>,
+    checkpoint: Option<SyncSender<()>>,
+) {
     while let Ok(first) = rx.recv() {
         counters.queued.fetch_sub(1, Ordering::Relaxed);
         let mut group: Vec<Box<dyn Job>> = Vec::new();
         let outcome = run_group(&conn, first, &rx, &counters, &mut group);
         if outcome.is_ok() {
             counters.commits.fetch_add(1, Ordering::Relaxed);
+            if let Some(nudge) = &checkpoint {
+                // Full means a nudge is already waiting; that one covers this commit too.
+                let _ = nudge.try_send(());
+            }
         } else {
             // Best effort: the transaction may already be gone.
             let _ = conn.execute_batch("ROLLBACK");

@@ -19,39 +19,49 @@ pub(crate) fn insert_intents(
 ) -> StoreResult<Vec<InsertOutcome>> {
     let now = now_ms();
     let mut out = Vec::with_capacity(intents.len());
+    // The writer is the only writer, so the next sequence number is read once per job.
+    let mut seq: i64 = conn
+        .prepare_cached("SELECT COALESCE(MAX(seq), 0) + 1 FROM intents")?
+        .query_row([], |r| r.get(0))?;
     for intent in intents {
-        if let Some(existing) = reads::get(conn, &intent.id)? {
+        // Insert first and read back only on a conflict: almost every intent here is new
+        // (intake answered the known ones from a read connection), so this saves a lookup
+        // per intent while still settling a race between two requests for the same id.
+        let inserted = conn
+            .prepare_cached(
+                "INSERT INTO intents (id, seq, signed, sender, nonce_account, nonce_value, \
+                 expiry, amount, fee, kind, mint, received_at_ms, source) \
+                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13) \
+                 ON CONFLICT (id) DO NOTHING",
+            )?
+            .execute(params![
+                &intent.id[..],
+                seq,
+                &intent.signed,
+                &intent.sender[..],
+                &intent.nonce_account[..],
+                &intent.nonce_value[..],
+                intent.expiry,
+                u64_to_sql(intent.amount),
+                u64_to_sql(intent.fee),
+                intent.kind,
+                intent.mint.as_ref().map(|m| &m[..]),
+                intent.received_at_ms,
+                &intent.source,
+            ])?;
+        if inserted == 0 {
+            let existing = reads::get(conn, &intent.id)?.ok_or_else(|| {
+                StoreError::Internal("intent id conflicts but no record reads back".into())
+            })?;
             out.push(InsertOutcome::Existing(existing));
             continue;
         }
-        let seq: i64 = conn
-            .prepare_cached("SELECT COALESCE(MAX(seq), 0) + 1 FROM intents")?
-            .query_row([], |r| r.get(0))?;
         conn.prepare_cached(
-            "INSERT INTO intents (id, seq, signed, sender, nonce_account, nonce_value, expiry, \
-             amount, fee, kind, mint, received_at_ms, source) \
-             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13)",
+            "INSERT INTO intent_state (seq, id, status, attempts, updated_at_ms, expiry) \
+             VALUES (?1, ?2, ?3, 0, ?4, ?5)",
         )?
         .execute(params![
-            &intent.id[..],
             seq,
-            &intent.signed,
-            &intent.sender[..],
-            &intent.nonce_account[..],
-            &intent.nonce_value[..],
-            intent.expiry,
-            u64_to_sql(intent.amount),
-            u64_to_sql(intent.fee),
-            intent.kind,
-            intent.mint.as_ref().map(|m| &m[..]),
-            intent.received_at_ms,
-            &intent.source,
-        ])?;
-        conn.prepare_cached(
-            "INSERT INTO intent_state (id, status, attempts, updated_at_ms, expiry) \
-             VALUES (?1, ?2, 0, ?3, ?4)",
-        )?
-        .execute(params![
             &intent.id[..],
             Status::Pending.as_str(),
             now,
@@ -59,6 +69,7 @@ pub(crate) fn insert_intents(
         ])?;
         audit(
             conn,
+            seq,
             &intent.id,
             None,
             Status::Pending,
@@ -78,6 +89,7 @@ pub(crate) fn insert_intents(
             updated_at_ms: now,
             seq,
         }));
+        seq += 1;
     }
     Ok(out)
 }
@@ -85,6 +97,7 @@ pub(crate) fn insert_intents(
 #[allow(clippy::too_many_arguments)]
 fn audit(
     conn: &Connection,
+    seq: i64,
     id: &IntentId,
     from: Option<Status>,
     to: Status,
@@ -94,10 +107,11 @@ fn audit(
     at_ms: i64,
 ) -> StoreResult<()> {
     conn.prepare_cached(
-        "INSERT INTO audit_log (intent_id, from_status, to_status, reason, signature, actor, at_ms) \
-         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)",
+        "INSERT INTO audit_log (intent_seq, intent_id, from_status, to_status, reason, \
+         signature, actor, at_ms) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)",
     )?
     .execute(params![
+        seq,
         &id[..],
         from.map(Status::as_str),
         to.as_str(),
@@ -111,7 +125,7 @@ fn audit(
 
 /// Applies one transition if the rules allow it; returns whether it applied.
 fn apply_one(conn: &Connection, t: &Transition, now: i64) -> StoreResult<bool> {
-    let Some(from) = reads::current_status(conn, &t.id)? else {
+    let Some((seq, from)) = reads::current_status(conn, &t.id)? else {
         return Ok(false);
     };
     if !from.can_transition_to(t.to) {
@@ -123,7 +137,7 @@ fn apply_one(conn: &Connection, t: &Transition, now: i64) -> StoreResult<bool> {
             "UPDATE intent_state SET status = ?1, reason = ?2, \
              signature = COALESCE(?3, signature), slot = COALESCE(?4, slot), \
              batch_id = COALESCE(?5, batch_id), attempts = MIN(attempts + ?6, 4294967295), \
-             updated_at_ms = ?7 WHERE id = ?8 AND status = ?9",
+             updated_at_ms = ?7 WHERE seq = ?8 AND status = ?9",
         )?
         .execute(params![
             t.to.as_str(),
@@ -133,7 +147,7 @@ fn apply_one(conn: &Connection, t: &Transition, now: i64) -> StoreResult<bool> {
             t.batch_id,
             i64::from(t.bump_attempts),
             now,
-            &t.id[..],
+            seq,
             from.as_str(),
         ])?;
     if changed != 1 {
@@ -141,6 +155,7 @@ fn apply_one(conn: &Connection, t: &Transition, now: i64) -> StoreResult<bool> {
     }
     audit(
         conn,
+        seq,
         &t.id,
         Some(from),
         t.to,
@@ -168,7 +183,8 @@ pub(crate) fn expire_due(
     actor: &str,
 ) -> StoreResult<Vec<IntentId>> {
     let mut stmt = conn.prepare_cached(
-        "SELECT s.id FROM intent_state s INDEXED BY intent_state_open_expiry \
+        "SELECT i.id FROM intent_state s INDEXED BY intent_state_open_expiry \
+         JOIN intents i ON i.seq = s.seq \
          WHERE s.status IN ('pending', 'queued') AND s.expiry < ?1 ORDER BY s.expiry",
     )?;
     let mut rows = stmt.query([now_unix])?;

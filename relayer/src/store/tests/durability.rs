@@ -183,10 +183,41 @@ async fn migrations_are_idempotent_on_reopen() -> TestResult {
         rows,
         vec![
             (1, "0001_init".to_string()),
-            (2, "0002_open_expiry".to_string())
+            (2, "0002_open_expiry".to_string()),
+            (3, "0003_seq_keys".to_string())
         ]
     );
     let mode: String = conn.query_row("PRAGMA journal_mode", [], |r| r.get(0))?;
     assert_eq!(mode, "wal");
+    Ok(())
+}
+
+/// Pages reach the database file through the checkpointer thread while the store stays open
+/// (the writer itself never checkpoints), and a reopen sees every commit.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn checkpointer_copies_the_wal_into_the_database_file() -> TestResult {
+    let db = TempDb::new()?;
+    let store = db.open()?;
+    let empty = std::fs::metadata(&db.path)?.len();
+    for chunk in 0..8u32 {
+        store
+            .insert_intents((chunk * 64..(chunk + 1) * 64).map(intent).collect())
+            .await?;
+    }
+    let mut grown = false;
+    for _ in 0..100 {
+        if std::fs::metadata(&db.path)?.len() > empty {
+            grown = true;
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    assert!(
+        grown,
+        "the database file stayed at {empty} bytes: nothing was checkpointed"
+    );
+    drop(store);
+    let store = db.open()?;
+    assert_eq!(store.counts().await?[&Status::Pending], 512);
     Ok(())
 }
