@@ -7,6 +7,8 @@
 //   TOSS_MAX_RELAYER_FEE             50000 lamports
 //   TOSS_WITHDRAWAL_DELAY_SECS       172800 (2 days; never shorter than the lifetime)
 //   TOSS_START_PAUSED                "true" to start with settlement paused
+//   TOSS_WITHDRAWAL_WINDOW_SECS      86400 (1 day): how long an unlocked withdrawal or nonce
+//                                    close stays executable before it lapses
 import * as anchor from "@anchor-lang/core";
 import { PublicKey, SystemProgram } from "@solana/web3.js";
 import idl from "../idl/toss_intent_processor.json";
@@ -41,6 +43,7 @@ module.exports = async function (provider: anchor.AnchorProvider): Promise<void>
     maxRelayerFee: envInt("TOSS_MAX_RELAYER_FEE", 50_000),
     withdrawalDelaySecs: envInt("TOSS_WITHDRAWAL_DELAY_SECS", 172_800),
     paused: process.env.TOSS_START_PAUSED === "true",
+    withdrawalWindowSecs: envInt("TOSS_WITHDRAWAL_WINDOW_SECS", 86_400),
   };
   const signature = await program.methods
     .configInitialize(args)

@@ -72,6 +72,7 @@ for (const { name, fields, data } of fixtures.events) {
       maxRelayerFee: new BN(a.max_relayer_fee),
       withdrawalDelaySecs: new BN(a.withdrawal_delay_secs),
       paused: a.paused,
+      withdrawalWindowSecs: new BN(a.withdrawal_window_secs),
     })
     .accountsPartial({ authority: wallet.publicKey, config, programData: config, systemProgram: web3.SystemProgram.programId })
     .instruction();

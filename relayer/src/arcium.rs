@@ -297,6 +297,7 @@ async fn check_confidential(ctx: &Ctx, bytes: Vec<u8>) -> Result<(), ApiError> {
         ))
     })?;
     let now = crate::now_ms() / 1000;
+    ctx.validator.chain.refresh_if_stale().await;
     ctx.validator
         .check_public_rules(intent.expiry, intent.mint.as_ref(), intent.max_fee, now)
         .map_err(ApiError::from)?;

@@ -22,6 +22,7 @@ pub mod api;
 pub mod arcium;
 pub mod batch;
 pub mod breaker;
+pub mod chain_rules;
 pub mod config;
 #[cfg(feature = "local-cluster")]
 pub mod demo;

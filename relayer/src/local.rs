@@ -58,6 +58,7 @@ pub async fn start(program: LocalProgram) -> Result<(LocalCluster, Keypair), Rel
         max_relayer_fee: MAX_RELAYER_FEE,
         withdrawal_delay_secs: WITHDRAWAL_DELAY_SECS,
         paused: false,
+        withdrawal_window_secs: toss_intent_processor::constants::DEFAULT_WITHDRAWAL_WINDOW_SECS,
     };
     wallet::send(
         &cluster,

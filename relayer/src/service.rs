@@ -183,6 +183,14 @@ impl Relayer {
     /// Recovers from any earlier crash, then serves on `listener` and starts the pipeline.
     pub async fn start(self, listener: TcpListener) -> Result<RelayerHandle, RelayerError> {
         let ctx = self.ctx;
+        match ctx.validator.chain.refresh().await {
+            Ok(()) => {
+                tracing::info!(program_config = %ctx.validator.chain.summary(), "intake checks the program's own config and the cluster clock")
+            }
+            Err(e) => {
+                tracing::warn!(error = %e, "cannot read the program config yet; intake retries on each request")
+            }
+        }
         reconcile::recover(&ctx).await?;
         let addr = listener
             .local_addr()

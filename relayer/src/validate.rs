@@ -88,12 +88,22 @@ pub fn parse_bytes(bytes: &[u8]) -> Result<SignedIntent, Rejection> {
     SignedIntent::from_bytes(bytes).map_err(|e| Rejection::new("malformed_intent", e.to_string()))
 }
 
+/// True for the accounts the runtime demotes to read-only in every transaction (sysvars,
+/// builtin programs, precompiles, loaders: agave's own list, pending ones included). The
+/// program rejects a SOL intent paying one (`recipient_not_writable`); intake refuses it first.
+pub fn is_reserved_account(key: &Pubkey) -> bool {
+    agave_reserved_account_keys::ReservedAccountKeys::all_keys_iter().any(|k| k == key)
+}
+
 /// A nonce account's value as last read (`None`: not a usable nonce account), and when.
 type CachedNonce = (Instant, Option<[u8; 32]>);
 
 /// Checks intents against the intake rules and the chain's current nonce values.
 pub struct Validator {
     intake: IntakeConfig,
+    /// The program's config and the cluster clock, against which expiry and lifetime are
+    /// checked (the program's own rules).
+    pub chain: crate::chain_rules::ChainRules,
     allowed_mints: HashSet<Pubkey>,
     cluster: Arc<dyn Cluster>,
     nonces: Mutex<HashMap<Pubkey, CachedNonce>>,
@@ -109,6 +119,7 @@ impl Validator {
             .collect();
         Self {
             intake,
+            chain: crate::chain_rules::ChainRules::new(cluster.clone()),
             allowed_mints,
             cluster,
             nonces: Mutex::new(HashMap::new()),
@@ -146,6 +157,16 @@ impl Validator {
             now_unix,
         )?;
         if intent.mint.is_none() {
+            if is_reserved_account(&intent.recipient) {
+                return Err(Rejection::new(
+                    "reserved_recipient",
+                    format!(
+                        "recipient {} is a sysvar or builtin program the runtime never lets a \
+                         program write",
+                        intent.recipient
+                    ),
+                ));
+            }
             if intent.amount < self.intake.dust_lamports {
                 return Err(Rejection::new(
                     "below_dust",
@@ -169,7 +190,10 @@ impl Validator {
     }
 
     /// The rules on an intent's public fields (all a confidential intent shows): expiry,
-    /// lifetime, mint allowlist, fee cap.
+    /// lifetime, mint allowlist, fee cap. Expiry and lifetime are measured as the program
+    /// measures them, on the cluster's clock (`now_unix`, the local clock, only until the
+    /// cluster was read) and against the program config's bound when it is tighter than
+    /// `[intake] max_lifetime_seconds`.
     pub fn check_public_rules(
         &self,
         expiry: i64,
@@ -177,6 +201,7 @@ impl Validator {
         max_fee: u64,
         now_unix: i64,
     ) -> Result<(), Rejection> {
+        let now_unix = self.chain.cluster_now().unwrap_or(now_unix);
         if expiry <= now_unix {
             return Err(Rejection::new(
                 "expired",
@@ -184,13 +209,15 @@ impl Validator {
             ));
         }
         let lifetime = expiry.saturating_sub(now_unix);
-        if lifetime > i64::try_from(self.intake.max_lifetime_seconds).unwrap_or(i64::MAX) {
+        let own = i64::try_from(self.intake.max_lifetime_seconds).unwrap_or(i64::MAX);
+        let limit = self
+            .chain
+            .max_lifetime(now_unix)
+            .map_or(own, |program| program.min(own));
+        if lifetime > limit {
             return Err(Rejection::new(
                 "lifetime_too_long",
-                format!(
-                    "intent expires in {lifetime} s, the limit is {} s",
-                    self.intake.max_lifetime_seconds
-                ),
+                format!("intent expires in {lifetime} s, the limit is {limit} s"),
             ));
         }
         if let Some(mint) = mint {

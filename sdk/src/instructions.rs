@@ -181,6 +181,7 @@ pub fn vault_withdraw_execute_ix(owner: &Pubkey) -> Instruction {
         toss_intent_processor::accounts::VaultWithdrawExecute {
             owner: *owner,
             vault: Vault::find_address(owner).0,
+            config: Config::ADDRESS,
         }
         .to_account_metas(None),
         toss_intent_processor::instruction::VaultWithdrawExecute {}.data(),
@@ -227,6 +228,7 @@ pub fn nonce_close_execute_ix(owner: &Pubkey, nonce: &Pubkey) -> Instruction {
             recent_blockhashes: RECENT_BLOCKHASHES_ID,
             rent: solana_sdk_ids::sysvar::rent::ID,
             system_program: solana_sdk_ids::system_program::ID,
+            config: Config::ADDRESS,
         }
         .to_account_metas(None),
         toss_intent_processor::instruction::NonceCloseExecute {}.data(),

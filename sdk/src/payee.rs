@@ -1,7 +1,15 @@
 //! The payee's offline check of a received intent: what a merchant can verify with no network,
-//! from what it cached while online (the payer's nonce values and funds) and what it already
-//! accepted.
+//! from what it cached while online (the payer's nonce values, funds, pending withdrawal and
+//! nonce closes) and what it already accepted.
+//!
+//! The rule for a pending withdrawal (or nonce close): the program lets it execute only in
+//! `[unlocks_at, window_ends_at]` (later if settlement is paused, never after the window), and
+//! any request made after the sync unlocks only after the longest intent lifetime. So an intent
+//! is accepted only if it still settles when every withdrawal that could execute before the
+//! intent's expiry is executed first: its amount is reserved, and an intent on a nonce whose
+//! close could execute before the intent's expiry is refused.
 
+use crate::pool_file::{PendingWindow, PendingWithdrawal, PoolFile};
 use crate::SignedIntent;
 use solana_pubkey::Pubkey;
 
@@ -22,6 +30,42 @@ pub struct PayeeView {
     /// The sum (amount + max fee) of the payer's intents this payee already accepted and that
     /// have not settled yet, on the same funds.
     pub already_accepted: u64,
+    /// The payer's pending vault withdrawal as last seen online (SOL intents only).
+    pub pending_withdrawal: Option<PendingWithdrawal>,
+    /// A pending close request of the intent's nonce account as last seen online.
+    pub nonce_close: Option<PendingWindow>,
+}
+
+impl PayeeView {
+    /// The view of an intent on `nonce` from the payer's synced pool file (`toss nonce list`),
+    /// for the merchant `me` at `now`, with `already_accepted` of this payer's intents held.
+    /// `None` when the pool file carries no vault snapshot (written by an older version).
+    pub fn from_pool(
+        pool: &PoolFile,
+        me: Pubkey,
+        now: i64,
+        nonce: &Pubkey,
+        already_accepted: u64,
+    ) -> Option<Self> {
+        let vault = pool.vault?;
+        let entry = pool.entry_of(nonce);
+        let known_nonce_value = entry.and_then(|e| {
+            bs58::decode(&e.value)
+                .into_vec()
+                .ok()
+                .and_then(|v| <[u8; 32]>::try_from(v).ok())
+        });
+        Some(Self {
+            me,
+            now,
+            max_lifetime_secs: vault.max_intent_lifetime_secs,
+            known_nonce_value,
+            last_known_funds: vault.spendable,
+            already_accepted,
+            pending_withdrawal: vault.pending_withdrawal,
+            nonce_close: entry.and_then(|e| e.close),
+        })
+    }
 }
 
 /// Why an intent was refused.
@@ -42,6 +86,11 @@ pub enum Refusal {
     UnknownNonce,
     /// Amount + fee exceeds what is left of the payer's last known funds.
     InsufficientFunds,
+    /// Amount + fee fits the funds, but not once the payer's pending withdrawal, which could
+    /// execute before the intent expires, is taken out.
+    WithdrawalPending,
+    /// A close request of the intent's nonce could execute before the intent expires.
+    NonceClosing,
 }
 
 /// The verdict of [`check`].
@@ -73,10 +122,29 @@ pub fn check(signed: &SignedIntent, view: &PayeeView) -> Verdict {
         Some(value) if value != intent.nonce_value => return Verdict::Refuse(Refusal::StaleNonce),
         Some(_) => {}
     }
+    if view
+        .nonce_close
+        .is_some_and(|close| close.could_execute_between(view.now, intent.expiry))
+    {
+        return Verdict::Refuse(Refusal::NonceClosing);
+    }
     let reserve = intent.amount.saturating_add(intent.max_fee);
     let left = view.last_known_funds.saturating_sub(view.already_accepted);
     if reserve > left {
         return Verdict::Refuse(Refusal::InsufficientFunds);
+    }
+    // Token intents spend the allowance, which a vault withdrawal does not touch.
+    let withdrawable = match view.pending_withdrawal {
+        Some(w)
+            if intent.mint.is_none()
+                && w.window().could_execute_between(view.now, intent.expiry) =>
+        {
+            w.amount
+        }
+        _ => 0,
+    };
+    if reserve > left.saturating_sub(withdrawable) {
+        return Verdict::Refuse(Refusal::WithdrawalPending);
     }
     Verdict::Accept { reserve }
 }
@@ -109,6 +177,8 @@ mod tests {
             known_nonce_value: Some([9; 32]),
             last_known_funds: 5_000,
             already_accepted: 0,
+            pending_withdrawal: None,
+            nonce_close: None,
         };
         (SignedIntent::sign(&payer, &intent).unwrap(), view)
     }
@@ -143,11 +213,66 @@ mod tests {
                 Box::new(|v, _| v.already_accepted = 4_000),
                 Refusal::InsufficientFunds,
             ),
+            (
+                Box::new(|v, _| {
+                    v.pending_withdrawal = Some(PendingWithdrawal {
+                        amount: 4_000,
+                        unlocks_at: 9_000,
+                        window_ends_at: 9_600,
+                    })
+                }),
+                Refusal::WithdrawalPending,
+            ),
+            (
+                Box::new(|v, _| {
+                    v.nonce_close = Some(PendingWindow {
+                        unlocks_at: 10_000,
+                        window_ends_at: 20_000,
+                    })
+                }),
+                Refusal::NonceClosing,
+            ),
         ];
         for (edit, refusal) in cases {
             let (mut v, mut s) = (view.clone(), signed.clone());
             edit(&mut v, &mut s);
             assert_eq!(check(&s, &v), Verdict::Refuse(refusal));
         }
+    }
+
+    #[test]
+    fn a_withdrawal_that_cannot_execute_before_expiry_or_has_lapsed_is_not_reserved() {
+        let (signed, mut view) = setup();
+        for (unlocks_at, window_ends_at) in [(10_001, 20_000), (8_000, 9_499)] {
+            view.pending_withdrawal = Some(PendingWithdrawal {
+                amount: 4_500,
+                unlocks_at,
+                window_ends_at,
+            });
+            assert_eq!(check(&signed, &view), Verdict::Accept { reserve: 1_010 });
+        }
+        // Executable at the last second before expiry: reserved.
+        view.pending_withdrawal = Some(PendingWithdrawal {
+            amount: 4_500,
+            unlocks_at: 10_000,
+            window_ends_at: 20_000,
+        });
+        assert_eq!(
+            check(&signed, &view),
+            Verdict::Refuse(Refusal::WithdrawalPending)
+        );
+        // A smaller pending withdrawal leaves room.
+        view.pending_withdrawal = Some(PendingWithdrawal {
+            amount: 3_990,
+            unlocks_at: 10_000,
+            window_ends_at: 20_000,
+        });
+        assert_eq!(check(&signed, &view), Verdict::Accept { reserve: 1_010 });
+        // A lapsed nonce close does not matter either.
+        view.nonce_close = Some(PendingWindow {
+            unlocks_at: 1_000,
+            window_ends_at: 9_499,
+        });
+        assert_eq!(check(&signed, &view), Verdict::Accept { reserve: 1_010 });
     }
 }

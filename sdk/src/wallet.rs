@@ -5,7 +5,7 @@
 use crate::cluster::Cluster;
 use crate::instructions::*;
 use crate::pool::{nonce_address, open_nonces_ixs, NONCE_ACCOUNT_SPACE};
-use crate::pool_file::{CachedNonce, PoolFile};
+use crate::pool_file::{CachedNonce, PendingWindow, PendingWithdrawal, PoolFile, VaultSnapshot};
 use crate::SdkError;
 use solana_instruction::Instruction;
 use solana_keypair::Keypair;
@@ -138,8 +138,78 @@ pub async fn open_nonces(
 }
 
 /// Reads `owner`'s pool from the chain: every nonce at its derived address with its current
-/// value, scanning indexes until [`POOL_GAP_LIMIT`] consecutive ones are missing (or closed).
+/// value and any pending close request, scanning indexes until [`POOL_GAP_LIMIT`] consecutive
+/// ones are missing (or closed); and the vault's spendable lamports, pending withdrawal and the
+/// program's lifetime bound (what a payee needs offline, [`crate::payee`]).
 pub async fn fetch_pool(cluster: &dyn Cluster, owner: &Pubkey) -> Result<PoolFile, SdkError> {
+    let mut pool = fetch_nonces(cluster, owner).await?;
+    let keys: Vec<Pubkey> = pool
+        .nonces
+        .iter()
+        .filter_map(|n| n.address.parse::<Pubkey>().ok())
+        .map(|n| toss_intent_processor::state::NonceClose::find_address(&n).0)
+        .collect();
+    for (chunk_keys, chunk) in keys.chunks(64).zip(pool.nonces.chunks_mut(64)) {
+        let accounts = cluster.accounts(chunk_keys).await?;
+        for (entry, account) in chunk.iter_mut().zip(accounts) {
+            entry.close = account
+                .and_then(|a| {
+                    <toss_intent_processor::state::NonceClose as anchor_lang::AccountDeserialize>::try_deserialize(&mut a.data.as_slice()).ok()
+                })
+                .map(|c| PendingWindow {
+                    unlocks_at: c.unlocks_at,
+                    window_ends_at: c.window_ends_at,
+                });
+        }
+    }
+    pool.vault = Some(vault_snapshot(cluster, owner).await?);
+    Ok(pool)
+}
+
+/// The owner's vault (spendable lamports, pending withdrawal) and the program's lifetime bound
+/// in force now.
+pub async fn vault_snapshot(
+    cluster: &dyn Cluster,
+    owner: &Pubkey,
+) -> Result<VaultSnapshot, SdkError> {
+    use toss_intent_processor::state::{Config, Vault};
+    let now = cluster.unix_time().await?;
+    let keys = [Vault::find_address(owner).0, Config::ADDRESS];
+    let accounts = cluster.accounts(&keys).await?;
+    let config = accounts[1]
+        .as_ref()
+        .and_then(|a| {
+            <Config as anchor_lang::AccountDeserialize>::try_deserialize(&mut a.data.as_slice())
+                .ok()
+        })
+        .ok_or(SdkError::Encoding(
+            "the program's config account is missing",
+        ))?;
+    let (spendable, pending_withdrawal) = match &accounts[0] {
+        None => (0, None),
+        Some(account) => {
+            let floor = cluster.minimum_rent(account.data.len()).await?;
+            let vault = <Vault as anchor_lang::AccountDeserialize>::try_deserialize(
+                &mut account.data.as_slice(),
+            )
+            .map_err(|_| SdkError::Encoding("the vault account does not decode"))?;
+            let pending = (vault.pending_withdrawal > 0).then_some(PendingWithdrawal {
+                amount: vault.pending_withdrawal,
+                unlocks_at: vault.withdrawal_unlocks_at,
+                window_ends_at: vault.withdrawal_window_ends_at,
+            });
+            (account.lamports.saturating_sub(floor), pending)
+        }
+    };
+    Ok(VaultSnapshot {
+        synced_at: now,
+        spendable,
+        max_intent_lifetime_secs: config.bounds_at(now).max_intent_lifetime_secs,
+        pending_withdrawal,
+    })
+}
+
+async fn fetch_nonces(cluster: &dyn Cluster, owner: &Pubkey) -> Result<PoolFile, SdkError> {
     let mut nonces = Vec::new();
     let mut index = 0u32;
     let mut gap = 0;
@@ -158,6 +228,7 @@ pub async fn fetch_pool(cluster: &dyn Cluster, owner: &Pubkey) -> Result<PoolFil
                         index: *i,
                         address: key.to_string(),
                         value: bs58::encode(state.durable_nonce).into_string(),
+                        close: None,
                     });
                 }
                 None => gap += 1,
@@ -168,6 +239,7 @@ pub async fn fetch_pool(cluster: &dyn Cluster, owner: &Pubkey) -> Result<PoolFil
     Ok(PoolFile {
         owner: owner.to_string(),
         nonces,
+        vault: None,
     })
 }
 

@@ -165,6 +165,8 @@ impl Env {
             max_relayer_fee: FEE_CAP,
             withdrawal_delay_secs: WITHDRAWAL_DELAY_SECS,
             paused: false,
+            withdrawal_window_secs:
+                toss_intent_processor::constants::DEFAULT_WITHDRAWAL_WINDOW_SECS,
         }
     }
 

@@ -31,6 +31,7 @@ async fn cluster(program: LocalProgram) -> LocalCluster {
         max_relayer_fee: 50_000,
         withdrawal_delay_secs: DELAY,
         paused: false,
+        withdrawal_window_secs: toss_intent_processor::constants::DEFAULT_WITHDRAWAL_WINDOW_SECS,
     };
     wallet::send(
         &cluster,
@@ -242,4 +243,108 @@ async fn a_poor_payer_gets_a_clear_error() {
             .unwrap(),
         0
     );
+}
+
+/// The review's scenario: the payer requests a withdrawal of everything, waits out the delay
+/// and keeps it armed; the merchant syncs (the request is visible) and goes offline; the payer
+/// pays offline. The payee check, fed by the synced pool file, refuses up front. Once the
+/// window has passed, the request can no longer execute: a merchant who syncs then accepts,
+/// the payer's late execute fails, and the merchant is paid.
+async fn armed_withdrawal_cannot_rob_a_merchant(program: LocalProgram) {
+    use toss_sdk::payee::{check, PayeeView, Refusal, Verdict};
+    let cluster = cluster(program).await;
+    let payer = funded(&cluster, 20 * SOL).await;
+    wallet::deposit(&cluster, &payer, 5 * SOL).await.unwrap();
+    wallet::open_nonces(&cluster, &payer, 0..1).await.unwrap();
+    wallet::withdraw_request(&cluster, &payer, 5 * SOL)
+        .await
+        .unwrap();
+    cluster.next_slot().await.unwrap();
+    cluster.advance_clock(DELAY + 1).await.unwrap();
+    // The merchant syncs the payer's pool file: the unlocked request is in it.
+    let merchant = funded(&cluster, SOL).await.pubkey();
+    let pool = wallet::fetch_pool(&cluster, &payer.pubkey()).await.unwrap();
+    let pending = pool
+        .vault
+        .unwrap()
+        .pending_withdrawal
+        .expect("pending withdrawal synced");
+    assert_eq!(pending.amount, 5 * SOL);
+    // Offline, the payer signs 1 SOL to the merchant.
+    let now = cluster.unix_time().await.unwrap();
+    let (nonce_account, nonce_value) = pool.nonce(0).unwrap();
+    let intent = Intent {
+        sender: payer.pubkey(),
+        recipient: merchant,
+        mint: None,
+        amount: SOL,
+        nonce_account,
+        nonce_value,
+        expiry: now + 600,
+        max_fee: 5_000,
+        reference: None,
+    };
+    let signed = SignedIntent::sign(&payer, &intent).unwrap();
+    let view = PayeeView::from_pool(&pool, merchant, now, &nonce_account, 0).unwrap();
+    assert_eq!(
+        check(&signed, &view),
+        Verdict::Refuse(Refusal::WithdrawalPending),
+        "the payee check refuses while the withdrawal could execute first"
+    );
+    // Past the window: the merchant syncs again and accepts; the payer's execute fails.
+    let window_end = pending.window_ends_at;
+    cluster.next_slot().await.unwrap();
+    let advance = window_end + 1 - cluster.unix_time().await.unwrap();
+    cluster.advance_clock(advance).await.unwrap();
+    let now = cluster.unix_time().await.unwrap();
+    let pool = wallet::fetch_pool(&cluster, &payer.pubkey()).await.unwrap();
+    let intent = Intent {
+        expiry: now + 600,
+        ..intent
+    };
+    let signed = SignedIntent::sign(&payer, &intent).unwrap();
+    let view = PayeeView::from_pool(&pool, merchant, now, &nonce_account, 0).unwrap();
+    assert!(matches!(check(&signed, &view), Verdict::Accept { .. }));
+    let late = wallet::withdraw_execute(&cluster, &payer)
+        .await
+        .unwrap_err();
+    assert!(
+        matches!(&late, SdkError::TxFailed { reason, .. } if reason.contains("WithdrawalLapsed")),
+        "{late}"
+    );
+    let relayer = funded(&cluster, SOL).await;
+    let ixs = toss_sdk::instructions::settle_ixs(&relayer.pubkey(), &[signed], &[5_000]).unwrap();
+    let sig = wallet::send(&cluster, &relayer, &ixs, &[]).await.unwrap();
+    let logs = cluster.logs(&sig).await.unwrap().unwrap();
+    assert!(
+        matches!(outcomes(&logs)[..], [Outcome::Settled { .. }]),
+        "{logs:?}"
+    );
+    assert_eq!(cluster.balance(&merchant).await.unwrap(), 2 * SOL);
+}
+
+#[tokio::test]
+async fn armed_withdrawal_cannot_rob_a_merchant_native() {
+    armed_withdrawal_cannot_rob_a_merchant(LocalProgram::Native).await
+}
+
+#[tokio::test]
+async fn armed_withdrawal_cannot_rob_a_merchant_bpf() {
+    armed_withdrawal_cannot_rob_a_merchant(LocalProgram::Bpf(program_so_path())).await
+}
+
+/// The in-process cluster's slot and clock follow wall time, as a real cluster's do.
+#[tokio::test]
+async fn local_cluster_slots_and_clock_follow_wall_time() {
+    let cluster = cluster(LocalProgram::Native).await;
+    let slot = cluster.slot().await.unwrap();
+    tokio::time::sleep(Duration::from_millis(1_300)).await;
+    let later = cluster.slot().await.unwrap();
+    assert!(later >= slot + 2, "slot {slot} -> {later}");
+    let wall = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .unwrap()
+        .as_secs() as i64;
+    let clock = cluster.unix_time().await.unwrap();
+    assert!((wall - clock).abs() <= 1, "clock {clock}, wall {wall}");
 }

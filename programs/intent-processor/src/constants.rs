@@ -32,6 +32,18 @@ pub const MAX_INTENT_LIFETIME_SECS: i64 = 30 * 24 * 60 * 60;
 /// Longest withdrawal delay an admin may configure (seconds): 90 days.
 pub const MAX_WITHDRAWAL_DELAY_SECS: i64 = 90 * 24 * 60 * 60;
 
+/// Shortest execution window an admin may configure for an unlocked withdrawal or nonce close
+/// (seconds): 10 minutes.
+pub const MIN_WITHDRAWAL_WINDOW_SECS: i64 = 10 * 60;
+
+/// Longest execution window an admin may configure (seconds): 7 days.
+pub const MAX_WITHDRAWAL_WINDOW_SECS: i64 = 7 * 24 * 60 * 60;
+
+/// The execution window deployments start with unless told otherwise (seconds): 1 day. A request
+/// not executed within this time after it unlocks lapses and must be made again (the delay
+/// starts over), so a payer cannot keep an unlocked withdrawal armed against merchants.
+pub const DEFAULT_WITHDRAWAL_WINDOW_SECS: i64 = 24 * 60 * 60;
+
 /// Highest relayer-fee cap an admin may configure (lamports): 0.1 SOL.
 pub const MAX_RELAYER_FEE_CAP: u64 = 100_000_000;
 

@@ -86,4 +86,14 @@ pub enum TossError {
     DestinationMismatch,
     #[msg("Relayer fee account is not a token account of the intent's mint")]
     FeeAccountMismatch,
+    #[msg("Withdrawal window is out of range")]
+    WithdrawalWindowOutOfBounds,
+    #[msg("The withdrawal's execution window has passed; request it again")]
+    WithdrawalLapsed,
+    #[msg("The nonce close's execution window has passed; request it again")]
+    NonceCloseLapsed,
+    #[msg("A close request for this nonce is pending")]
+    NonceClosePending,
+    #[msg("The config's pause clock is inconsistent")]
+    InvalidPauseClock,
 }

@@ -73,6 +73,17 @@ pub enum RejectReason {
     /// Token intent: a token account carries an extension that would make the transfer fail
     /// (e.g. memo-required transfers, confidential transfers).
     UnsupportedAccount,
+    /// The recipient (SOL) cannot be written in this transaction: the runtime demotes sysvars,
+    /// builtin programs and other reserved accounts to read-only whatever the message says.
+    RecipientNotWritable,
+    /// Token intent: the source account is no longer the sender's token account for the mint
+    /// (closed, reassigned, or another mint).
+    SourceUnavailable,
+    /// Token intent: the destination is no longer the recipient's token account for the mint.
+    DestinationUnavailable,
+    /// Token intent: the mint is not owned by the token program, cannot be read, or carries a
+    /// Token-2022 extension that breaks offline-payment guarantees.
+    UnsupportedMint,
 }
 
 /// An intent settled: `amount` went from the sender's vault to `recipient`, `fee` to the relayer,
@@ -105,6 +116,7 @@ pub struct ConfigInitialized {
     pub max_relayer_fee: u64,
     pub withdrawal_delay_secs: i64,
     pub paused: bool,
+    pub withdrawal_window_secs: i64,
 }
 
 /// Settlement was paused or resumed.
@@ -123,14 +135,27 @@ pub struct VaultDeposited {
     pub balance: u64,
 }
 
-/// The owner asked to withdraw; executable from `unlocks_at`.
+/// The owner asked to withdraw; executable from `unlocks_at` (later by any pause meanwhile)
+/// until `window_ends_at`.
 #[event]
 pub struct VaultWithdrawalRequested {
     pub owner: Pubkey,
     /// Lamports requested.
     pub amount: u64,
-    /// Unix seconds from which `vault_withdraw_execute` may run.
+    /// Unix seconds from which `vault_withdraw_execute` may run, if settlement is not paused
+    /// meanwhile.
     pub unlocks_at: i64,
+    /// Unix seconds after which the request lapses.
+    pub window_ends_at: i64,
+}
+
+/// A pending withdrawal passed its window without executing; it was cleared when the owner
+/// made a new request or cancelled.
+#[event]
+pub struct VaultWithdrawalLapsed {
+    pub owner: Pubkey,
+    /// Lamports that had been requested.
+    pub amount: u64,
 }
 
 /// A withdrawal executed.
@@ -149,13 +174,23 @@ pub struct VaultWithdrawalCancelled {
     pub owner: Pubkey,
 }
 
-/// The owner asked to close a nonce account; executable from `unlocks_at`.
+/// The owner asked to close a nonce account; executable from `unlocks_at` (later by any pause
+/// meanwhile) until `window_ends_at`.
 #[event]
 pub struct NonceCloseRequested {
     pub owner: Pubkey,
     pub nonce: Pubkey,
     /// Unix seconds from which `nonce_close_execute` may run.
     pub unlocks_at: i64,
+    /// Unix seconds after which the request lapses.
+    pub window_ends_at: i64,
+}
+
+/// A nonce close request passed its window without executing; it was replaced by a new one.
+#[event]
+pub struct NonceCloseLapsed {
+    pub owner: Pubkey,
+    pub nonce: Pubkey,
 }
 
 /// A nonce account was closed; its lamports went to the owner.
@@ -181,10 +216,14 @@ pub struct AdminAccepted {
     pub admin: Pubkey,
 }
 
-/// The admin changed the bounds.
+/// The admin changed the bounds: in force from `effective_at` (the update's own time when
+/// nothing in it can void held intents; one max intent lifetime later otherwise).
 #[event]
 pub struct ConfigUpdated {
     pub max_intent_lifetime_secs: i64,
     pub max_relayer_fee: u64,
     pub withdrawal_delay_secs: i64,
+    pub withdrawal_window_secs: i64,
+    /// Unix seconds from which the new bounds apply.
+    pub effective_at: i64,
 }

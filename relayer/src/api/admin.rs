@@ -21,6 +21,7 @@ pub async fn healthz(State(state): State<AppState>) -> Result<impl IntoResponse,
         "breaker": format!("{:?}", ctx.breaker.state()).to_lowercase(),
         "accepting": ctx.accepting.load(std::sync::atomic::Ordering::SeqCst),
         "intents": counts,
+        "program_config": ctx.validator.chain.summary(),
     })))
 }
 

@@ -72,6 +72,7 @@ pub async fn answer_encrypt(state: &AppState, body: &Value) -> (StatusCode, Valu
             ))
         }
     };
+    ctx.validator.chain.refresh_if_stale().await;
     if let Err(r) = ctx.validator.check_rules(&intent, crate::now_ms() / 1000) {
         return reply(r.into());
     }

@@ -97,6 +97,7 @@ pub async fn intake(
     }
     let (index, signed): (Vec<usize>, Vec<SignedIntent>) = fresh.into_iter().unzip();
     let verified = ctx.validator.verify_signatures(signed).await;
+    ctx.validator.chain.refresh_if_stale().await;
     let now_ms = crate::now_ms();
     let mut candidates = Vec::new();
     if verified.len() != index.len() {

@@ -181,16 +181,34 @@ fn run_local_serves_the_toss_cli_and_stops_on_sigterm() {
         .arg(&pool)
         .args([
             "--nonce-index",
-            "0",
+            "1",
             "--to",
             &merchant,
             "--amount",
-            "0.1",
+            "0.2",
             "--output",
             "json",
         ])
         .output()
         .unwrap();
+    // The README's walkthrough exactly: the default expiry fits the program's lifetime bound
+    // (1 hour in `run --local`, read from the pool file), so the intent settles. Asking for
+    // more than the bound is refused offline, before any fee is spent.
+    let too_long = Command::new(&toss)
+        .arg("-k")
+        .arg(&key)
+        .args(["intent", "create", "--pool"])
+        .arg(&pool)
+        .args(["--nonce-index", "2", "--to", &merchant, "--amount", "0.2"])
+        .args(["--expires-in", "3601"])
+        .output()
+        .unwrap();
+    assert!(!too_long.status.success());
+    assert!(
+        String::from_utf8_lossy(&too_long.stderr).contains("max intent lifetime"),
+        "{}",
+        String::from_utf8_lossy(&too_long.stderr)
+    );
     assert!(
         created.status.success(),
         "{}",

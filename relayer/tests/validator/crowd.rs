@@ -317,6 +317,7 @@ pub async fn run(binary: PathBuf, so: PathBuf) {
         max_relayer_fee: 50_000,
         withdrawal_delay_secs: 7_200,
         paused: false,
+        withdrawal_window_secs: toss_intent_processor::constants::DEFAULT_WITHDRAWAL_WINDOW_SECS,
     };
     let ix = toss_sdk::instructions::config_initialize_ix(&stranger.pubkey(), args);
     let refused = wallet::send(chain.cluster.as_ref(), &stranger, &[ix], &[]).await;

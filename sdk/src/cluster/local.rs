@@ -4,8 +4,10 @@
 //! Differences from a validator, on purpose and documented: a transaction is executed when it
 //! is sent (so its status is known at once and always `confirmed`); the bank registers a new
 //! blockhash every 6.4 ms, so a blockhash stays valid for about one second (≈150 hashes) and
-//! expiry shows up as `BlockhashNotFound` at send time; the Clock sysvar is moved to wall-clock
-//! time in the background (program-test never advances it by itself).
+//! expiry shows up as `BlockhashNotFound` at send time; the Clock sysvar and the slot follow
+//! wall time in the background, as on a real cluster (program-test never advances either by
+//! itself): every [`SLOT_MS`] the bank is warped to the slot wall time has reached and the
+//! Clock's unix timestamp set to wall time.
 
 use super::{Cluster, ClusterError, ClusterResult, TxStatus};
 use anchor_lang::prelude::AccountInfo;
@@ -119,9 +121,15 @@ pub struct LocalCluster {
     clock_task: tokio::task::JoinHandle<()>,
     started: std::time::Instant,
     /// Transactions execute one at a time, as a leader orders them; concurrent execution in
-    /// the test bank fails transactions sharing a writable account (`AccountInUse`).
-    send_lock: tokio::sync::Mutex<()>,
+    /// the test bank fails transactions sharing a writable account (`AccountInUse`). The
+    /// clock task holds it while it warps the bank to a new slot.
+    send_lock: Arc<tokio::sync::Mutex<()>>,
+    /// Seconds tests moved the Clock ahead of wall time ([`LocalCluster::advance_clock`]).
+    clock_offset: Arc<std::sync::atomic::AtomicI64>,
 }
+
+/// Slot time the in-process cluster's slots follow (a real cluster's target).
+pub const SLOT_MS: u64 = 400;
 
 /// How often program-test's bank registers a new blockhash (100 µs ticks × 64 per slot).
 const BLOCKHASH_INTERVAL_US: u128 = 6_400;
@@ -156,7 +164,13 @@ impl LocalCluster {
         let banks = ctx.banks_client.clone();
         let faucet = ctx.payer.insecure_clone();
         let ctx = Arc::new(tokio::sync::Mutex::new(ctx));
-        let clock_task = tokio::spawn(sync_clock(ctx.clone()));
+        let send_lock = Arc::new(tokio::sync::Mutex::new(()));
+        let clock_offset = Arc::new(std::sync::atomic::AtomicI64::new(0));
+        let clock_task = tokio::spawn(sync_clock(
+            ctx.clone(),
+            send_lock.clone(),
+            clock_offset.clone(),
+        ));
         let cluster = Self {
             ctx,
             banks,
@@ -165,7 +179,8 @@ impl LocalCluster {
             upgrade_authority,
             clock_task,
             started: std::time::Instant::now(),
-            send_lock: tokio::sync::Mutex::new(()),
+            send_lock,
+            clock_offset,
         };
         cluster.tick_clock().await;
         Ok(cluster)
@@ -183,14 +198,20 @@ impl LocalCluster {
 
     /// Moves the Clock to wall-clock time now (the background task does so twice a second).
     pub async fn tick_clock(&self) {
-        set_clock_to_wall_time(&*self.ctx.lock().await).await;
+        let offset = self.clock_offset.load(std::sync::atomic::Ordering::SeqCst);
+        set_clock_to_wall_time(&*self.ctx.lock().await, offset).await;
     }
 
-    /// Moves the Clock's unix timestamp forward by `secs` (expiry tests).
+    /// Moves the Clock's unix timestamp forward by `secs` (expiry tests); it keeps following
+    /// wall time from there.
     pub async fn advance_clock(&self, secs: i64) -> ClusterResult<()> {
         let ctx = self.ctx.lock().await;
         let mut clock = self.clock().await?;
         clock.unix_timestamp = clock.unix_timestamp.saturating_add(secs);
+        self.clock_offset.store(
+            clock.unix_timestamp.saturating_sub(wall_unix()),
+            std::sync::atomic::Ordering::SeqCst,
+        );
         ctx.set_sysvar(&clock);
         Ok(())
     }
@@ -202,7 +223,8 @@ impl LocalCluster {
         let slot = self.clock().await?.slot;
         ctx.warp_to_slot(slot + 2)
             .map_err(|e| ClusterError::Other(format!("warp: {e:?}")))?;
-        set_clock_to_wall_time(&ctx).await;
+        let offset = self.clock_offset.load(std::sync::atomic::Ordering::SeqCst);
+        set_clock_to_wall_time(&ctx, offset).await;
         Ok(())
     }
 
@@ -226,25 +248,61 @@ impl LocalCluster {
     }
 }
 
-/// Sets the Clock to wall time unless it is already ahead (tests may move it forward).
-async fn set_clock_to_wall_time(ctx: &ProgramTestContext) {
+/// Wall-clock unix seconds.
+fn wall_unix() -> i64 {
+    std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map(|d| i64::try_from(d.as_secs()).unwrap_or(i64::MAX))
+        .unwrap_or(0)
+}
+
+/// Sets the Clock to wall time plus `offset` unless it is already ahead.
+async fn set_clock_to_wall_time(ctx: &ProgramTestContext, offset: i64) {
     let Ok(mut clock) = ctx.banks_client.get_sysvar::<solana_clock::Clock>().await else {
         return;
     };
-    let now = std::time::SystemTime::now()
-        .duration_since(std::time::UNIX_EPOCH)
-        .map(|d| d.as_secs() as i64)
-        .unwrap_or(0);
+    let now = wall_unix().saturating_add(offset);
     if now > clock.unix_timestamp {
         clock.unix_timestamp = now;
         ctx.set_sysvar(&clock);
     }
 }
 
-async fn sync_clock(ctx: Arc<tokio::sync::Mutex<ProgramTestContext>>) {
+/// Moves the slot and the Clock with wall time: every [`SLOT_MS`], warps the bank to the slot
+/// wall time has reached since start (never backwards; tests may warp ahead) and sets the
+/// Clock's unix timestamp to wall time. Sends are held meanwhile (`send_lock`), so no
+/// transaction runs on a bank being replaced.
+async fn sync_clock(
+    ctx: Arc<tokio::sync::Mutex<ProgramTestContext>>,
+    send_lock: Arc<tokio::sync::Mutex<()>>,
+    offset: Arc<std::sync::atomic::AtomicI64>,
+) {
+    let started = std::time::Instant::now();
+    let first_slot = {
+        let ctx = ctx.lock().await;
+        ctx.banks_client
+            .get_sysvar::<solana_clock::Clock>()
+            .await
+            .map(|c| c.slot)
+            .unwrap_or(0)
+    };
     loop {
-        tokio::time::sleep(Duration::from_millis(500)).await;
-        set_clock_to_wall_time(&*ctx.lock().await).await;
+        tokio::time::sleep(Duration::from_millis(SLOT_MS)).await;
+        let elapsed = u64::try_from(started.elapsed().as_millis()).unwrap_or(u64::MAX);
+        let target = first_slot.saturating_add(elapsed / SLOT_MS);
+        let _serial = send_lock.lock().await;
+        let mut ctx = ctx.lock().await;
+        let current = ctx
+            .banks_client
+            .get_sysvar::<solana_clock::Clock>()
+            .await
+            .map(|c| c.slot)
+            .unwrap_or(target);
+        if target > current {
+            // A failed warp (the bank moved on meanwhile) is retried on the next tick.
+            ctx.warp_to_slot(target).ok();
+        }
+        set_clock_to_wall_time(&ctx, offset.load(std::sync::atomic::Ordering::SeqCst)).await;
     }
 }
 

@@ -83,14 +83,19 @@ fn update(lifetime: i64, fee: u64, delay: i64) -> ConfigUpdateArgs {
         max_intent_lifetime_secs: lifetime,
         max_relayer_fee: fee,
         withdrawal_delay_secs: delay,
+        withdrawal_window_secs: toss_intent_processor::constants::DEFAULT_WITHDRAWAL_WINDOW_SECS,
     }
 }
 
 dual_mode!(admin_updates_within_bounds, |mode| async move {
     let mut env = Env::start(mode).await;
     let admin = env.admin.insecure_clone();
+    // Raising every bound takes effect at once.
     env.send(
-        &[config_update_ix(&admin.pubkey(), update(600, 1_000, 900))],
+        &[config_update_ix(
+            &admin.pubkey(),
+            update(LIFETIME_SECS * 2, FEE_CAP * 2, WITHDRAWAL_DELAY_SECS * 2),
+        )],
         &[&admin],
     )
     .await
@@ -100,10 +105,118 @@ dual_mode!(admin_updates_within_bounds, |mode| async move {
         (
             c.max_intent_lifetime_secs,
             c.max_relayer_fee,
-            c.withdrawal_delay_secs
+            c.withdrawal_delay_secs,
+            c.bounds_change_at
         ),
-        (600, 1_000, 900)
+        (LIFETIME_SECS * 2, FEE_CAP * 2, WITHDRAWAL_DELAY_SECS * 2, 0)
     );
+});
+
+dual_mode!(
+    changes_that_void_held_intents_wait_a_full_lifetime,
+    |mode| async move {
+        let mut env = Env::start(mode).await;
+        let admin = env.admin.insecure_clone();
+        // A merchant holds an intent that expires a full lifetime from now, fee at the cap.
+        let mut p = env.payment(5 * SOL, SOL).await;
+        let now = env.now().await;
+        env.resign(&mut p, |i| {
+            i.expiry = now + LIFETIME_SECS;
+            i.max_fee = FEE_CAP;
+        });
+        // The admin lowers the lifetime and the fee cap: scheduled, not applied.
+        let out = env
+            .send(
+                &[config_update_ix(&admin.pubkey(), update(600, 1_000, 900))],
+                &[&admin],
+            )
+            .await;
+        out.assert_ok();
+        let c = config(&mut env).await;
+        assert_eq!(
+            (c.max_intent_lifetime_secs, c.max_relayer_fee),
+            (LIFETIME_SECS, FEE_CAP)
+        );
+        assert!(c.bounds_change_at >= now + LIFETIME_SECS);
+        assert_eq!(
+            c.bounds_at(c.bounds_change_at).max_intent_lifetime_secs,
+            600
+        );
+        // The held intent still settles under the bounds it was accepted with.
+        let out = env
+            .settle(std::slice::from_ref(&p.signed), &[FEE_CAP])
+            .await;
+        out.assert_ok();
+        assert!(matches!(out.outcomes()[..], [Outcome::Settled { .. }]));
+        // Once due, the new bounds apply to settlement (no crank needed).
+        let q = env.payment(5 * SOL, SOL).await;
+        env.set_now(c.bounds_change_at).await;
+        env.settle(std::slice::from_ref(&q.signed), &[1_001])
+            .await
+            .assert_toss_error(1, toss_intent_processor::error::TossError::FeeExceedsCap);
+        // The next update folds the due change in first.
+        env.send(
+            &[config_update_ix(&admin.pubkey(), update(600, 2_000, 900))],
+            &[&admin],
+        )
+        .await
+        .assert_ok();
+        let c = config(&mut env).await;
+        assert_eq!(
+            (
+                c.max_intent_lifetime_secs,
+                c.max_relayer_fee,
+                c.withdrawal_delay_secs,
+                c.bounds_change_at
+            ),
+            (600, 2_000, 900, 0)
+        );
+    }
+);
+
+dual_mode!(a_shorter_withdrawal_delay_waits_too, |mode| async move {
+    let mut env = Env::start(mode).await;
+    let admin = env.admin.insecure_clone();
+    let now = env.now().await;
+    env.send(
+        &[config_update_ix(
+            &admin.pubkey(),
+            update(LIFETIME_SECS, FEE_CAP, LIFETIME_SECS),
+        )],
+        &[&admin],
+    )
+    .await
+    .assert_ok();
+    // A withdrawal requested now still waits the old delay.
+    let owner = env.user(10 * SOL).await;
+    env.deposit(&owner, 3 * SOL).await;
+    env.send(
+        &[vault_withdraw_request_ix(&owner.pubkey(), SOL)],
+        &[&owner],
+    )
+    .await
+    .assert_ok();
+    let vault = toss_intent_processor::state::Vault::find_address(&owner.pubkey()).0;
+    let account = env.account(&vault).await.unwrap();
+    let v: toss_intent_processor::state::Vault =
+        anchor_lang::AccountDeserialize::try_deserialize(&mut account.data.as_slice()).unwrap();
+    assert!(v.withdrawal_unlocks_at >= now + WITHDRAWAL_DELAY_SECS);
+    // A window change alone applies at once.
+    let mut args = update(LIFETIME_SECS, FEE_CAP, WITHDRAWAL_DELAY_SECS);
+    args.withdrawal_window_secs = 3_600;
+    env.send(&[config_update_ix(&admin.pubkey(), args)], &[&admin])
+        .await
+        .assert_ok();
+    let c = config(&mut env).await;
+    assert_eq!((c.withdrawal_window_secs, c.bounds_change_at), (3_600, 0));
+    let mut args = update(LIFETIME_SECS, FEE_CAP, WITHDRAWAL_DELAY_SECS);
+    args.withdrawal_window_secs = 60;
+    env.send(&[config_update_ix(&admin.pubkey(), args)], &[&admin])
+        .await
+        .assert_toss_error(
+            0,
+            toss_intent_processor::error::TossError::WithdrawalWindowOutOfBounds,
+        );
 });
 
 dual_mode!(config_update_out_of_bounds_fails, |mode| async move {

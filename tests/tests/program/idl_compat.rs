@@ -38,18 +38,21 @@ fn fixtures() -> Value {
         max_relayer_fee: 50_000,
         withdrawal_delay_secs: 7_200,
         paused: false,
+        withdrawal_window_secs: toss_intent_processor::constants::DEFAULT_WITHDRAWAL_WINDOW_SECS,
     };
     json!({
         "instructions": [
             {"name": "config_initialize", "args": {"args": {
                 "admin": key(1).to_string(), "max_intent_lifetime_secs": "3600",
-                "max_relayer_fee": "50000", "withdrawal_delay_secs": "7200", "paused": false}},
+                "max_relayer_fee": "50000", "withdrawal_delay_secs": "7200", "paused": false,
+                "withdrawal_window_secs": "86400"}},
              "data": hex(&ix::ConfigInitialize { args: init }.data())},
             {"name": "config_update", "args": {"args": {
                 "max_intent_lifetime_secs": "600", "max_relayer_fee": "1000",
-                "withdrawal_delay_secs": "900"}},
+                "withdrawal_delay_secs": "900", "withdrawal_window_secs": "3600"}},
              "data": hex(&ix::ConfigUpdate { args: ConfigUpdateArgs {
                 max_intent_lifetime_secs: 600, max_relayer_fee: 1_000, withdrawal_delay_secs: 900,
+                withdrawal_window_secs: 3_600,
              }}.data())},
             {"name": "config_set_paused", "args": {"paused": true},
              "data": hex(&ix::ConfigSetPaused { paused: true }.data())},

@@ -133,17 +133,23 @@ dual_mode!(wrong_nonce_authority_account_fails, |mode| async move {
     .await;
 });
 
-dual_mode!(readonly_recipient_fails, |mode| async move {
+dual_mode!(readonly_recipient_is_rejected_alone, |mode| async move {
     let mut env = Env::start(mode).await;
     let p = env.payment(5 * SOL, SOL).await;
-    assert_settle_fails(
-        &mut env,
-        &p,
-        0,
-        |ixs| ixs[1].accounts[FIRST + 3].is_writable = false,
-        TossError::AccountNotWritable,
-    )
-    .await;
+    let relayer = env.relayer.insecure_clone();
+    let mut ixs = settle_ixs(&relayer.pubkey(), std::slice::from_ref(&p.signed), &[0]);
+    ixs[1].accounts[FIRST + 3].is_writable = false;
+    let before = env.snapshot_payment(&p).await;
+    let out = env.send(&ixs, &[&relayer]).await;
+    out.assert_ok();
+    assert_eq!(
+        out.outcomes(),
+        vec![Outcome::Rejected {
+            id: intent_id(&p.signed.message),
+            reason: RejectReason::RecipientNotWritable
+        }]
+    );
+    assert_eq!(env.snapshot_payment(&p).await, before, "nothing moved");
 });
 
 dual_mode!(missing_intent_accounts_fail, |mode| async move {

@@ -98,6 +98,41 @@ async fn assert_token_fails(
     assert_eq!(env.token_snapshot(p).await, before, "nothing changed");
 }
 
+/// Settles `p` with `metas` in one batch after an honest SOL payment: `p` must be rejected with
+/// `reason` and nothing of it change, while the honest payment settles (one payer's broken
+/// accounts never sink the batch).
+async fn assert_token_rejected_in_batch(
+    env: &mut Env,
+    p: &TokenPayment,
+    metas: Vec<solana_instruction::AccountMeta>,
+    reason: RejectReason,
+) {
+    let honest = env.payment(5 * SOL, SOL).await;
+    let before = env.token_snapshot(p).await;
+    let mut all = sol_intent_metas(&honest.intent);
+    all.extend(metas);
+    let out = env
+        .settle_with(&[honest.signed.clone(), p.signed.clone()], &[0, 0], all)
+        .await;
+    out.assert_ok();
+    assert_eq!(
+        out.outcomes(),
+        vec![
+            Outcome::Settled {
+                id: intent_id(&honest.signed.message),
+                amount: SOL,
+                fee: 0
+            },
+            Outcome::Rejected {
+                id: intent_id(&p.signed.message),
+                reason
+            }
+        ]
+    );
+    assert_eq!(env.token_snapshot(p).await, before, "nothing changed");
+    assert_eq!(env.lamports(&honest.merchant).await, 2 * SOL);
+}
+
 /// Settles `p` expecting one rejection with `reason` and nothing changed.
 async fn assert_token_rejected(env: &mut Env, p: &TokenPayment, reason: RejectReason) {
     let before = env.token_snapshot(p).await;
@@ -134,7 +169,7 @@ dual_mode!(source_of_another_owner_fails, |mode| async move {
         .await;
     let mut metas = p.metas();
     metas[4].pubkey = victim_account;
-    assert_token_fails(&mut env, &p, metas, TossError::SourceMismatch).await;
+    assert_token_rejected_in_batch(&mut env, &p, metas, RejectReason::SourceUnavailable).await;
     assert_eq!(env.token_state(&victim_account).await.0, 10 * M);
 });
 
@@ -145,7 +180,7 @@ dual_mode!(destination_not_the_recipients_fails, |mode| async move {
     let thief_account = env.token_account(&TOKEN, &p.mint, &thief, 0).await;
     let mut metas = p.metas();
     metas[5].pubkey = thief_account;
-    assert_token_fails(&mut env, &p, metas, TossError::DestinationMismatch).await;
+    assert_token_rejected_in_batch(&mut env, &p, metas, RejectReason::DestinationUnavailable).await;
     assert_eq!(env.token_state(&thief_account).await.0, 0);
 });
 
@@ -163,10 +198,74 @@ dual_mode!(fee_account_of_another_mint_fails, |mode| async move {
 dual_mode!(token_program_not_owning_the_mint_fails, |mode| async move {
     let mut env = Env::start(mode).await;
     let p = env.token_payment(&TOKEN, &[], 10 * M, 5 * M, M).await;
+    // The other token program: the relayer's own fee account does not belong to it, which is
+    // the submitter's mistake (structural).
     let mut metas = p.metas();
     metas[8].pubkey = TOKEN_2022;
+    assert_token_fails(&mut env, &p, metas, TossError::FeeAccountMismatch).await;
+    // A program that is neither token program: structural too.
+    let mut metas = p.metas();
+    metas[8].pubkey = solana_sdk_ids::system_program::ID;
     assert_token_fails(&mut env, &p, metas, TossError::InvalidTokenProgram).await;
 });
+
+dual_mode!(
+    mint_closed_after_the_batch_was_built_is_rejected_alone,
+    |mode| async move {
+        let mut env = Env::start(mode).await;
+        let p = env.token_payment(&TOKEN_2022, &[], 10 * M, 5 * M, M).await;
+        // What a closed mint looks like (MintCloseAuthority, supply 0): a system account.
+        env.ctx
+            .set_account(&p.mint, &system_account(1_000_000).into());
+        let metas = p.metas();
+        assert_token_rejected_in_batch(&mut env, &p, metas, RejectReason::UnsupportedMint).await;
+    }
+);
+
+dual_mode!(
+    source_closed_after_the_batch_was_built_is_rejected_alone,
+    |mode| async move {
+        let mut env = Env::start(mode).await;
+        let p = env.token_payment(&TOKEN, &[], 10 * M, 5 * M, M).await;
+        // The payer empties and closes its token account after signing.
+        let payer = p.payer.insecure_clone();
+        let sink = env.token_account(&TOKEN, &p.mint, &payer.pubkey(), 0).await;
+        let drain = spl_token_2022_interface::instruction::transfer(
+            &TOKEN,
+            &p.source,
+            &sink,
+            &payer.pubkey(),
+            &[],
+            10 * M,
+        )
+        .expect("transfer ix");
+        let close = spl_token_2022_interface::instruction::close_account(
+            &TOKEN,
+            &p.source,
+            &payer.pubkey(),
+            &payer.pubkey(),
+            &[],
+        )
+        .expect("close ix");
+        env.send(&[drain, close], &[&payer]).await.assert_ok();
+        assert!(env.account(&p.source).await.is_none(), "source closed");
+        let honest = env.payment(5 * SOL, SOL).await;
+        let mut metas = sol_intent_metas(&honest.intent);
+        metas.extend(p.metas());
+        let out = env
+            .settle_with(&[honest.signed.clone(), p.signed.clone()], &[0, 0], metas)
+            .await;
+        out.assert_ok();
+        assert_eq!(
+            out.outcomes()[1],
+            Outcome::Rejected {
+                id: intent_id(&p.signed.message),
+                reason: RejectReason::SourceUnavailable
+            }
+        );
+        assert_eq!(env.lamports(&honest.merchant).await, 2 * SOL);
+    }
+);
 
 dual_mode!(allowance_exhausted_is_rejected, |mode| async move {
     let mut env = Env::start(mode).await;
@@ -211,7 +310,7 @@ dual_mode!(unsupported_token_2022_extensions_fail, |mode| async move {
             .token_payment_of(&TOKEN_2022, &mint, 10 * M, 5 * M, M)
             .await;
         let metas = p.metas();
-        assert_token_fails(&mut env, &p, metas, TossError::UnsupportedMintExtension).await;
+        assert_token_rejected_in_batch(&mut env, &p, metas, RejectReason::UnsupportedMint).await;
     }
 });
 

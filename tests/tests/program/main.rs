@@ -2,6 +2,7 @@
 //! real program in solana-program-test, natively and as the deployable `.so` (`dual_mode!`).
 #![allow(deprecated)] // program-test 3.1 marks its API deprecated
 
+mod batch_isolation;
 mod compute_units;
 mod config_admin;
 mod config_initialize;

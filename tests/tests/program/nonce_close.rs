@@ -118,26 +118,79 @@ dual_mode!(non_owner_cannot_close_a_nonce, |mode| async move {
     .assert_toss_error(0, TossError::NotOwnNonce);
 });
 
-dual_mode!(nonce_close_works_while_paused, |mode| async move {
-    let mut env = Env::start(mode).await;
-    let admin = env.admin.insecure_clone();
-    env.send(&[config_set_paused_ix(&admin.pubkey(), true)], &[&admin])
+dual_mode!(
+    nonce_close_waits_out_a_pause_and_lapses_after_its_window,
+    |mode| async move {
+        let mut env = Env::start(mode).await;
+        let admin = env.admin.insecure_clone();
+        let (owner, nonce) = env.payer_with_vault(SOL).await;
+        env.send(
+            &[nonce_close_request_ix(&owner.pubkey(), &nonce)],
+            &[&owner],
+        )
         .await
         .assert_ok();
-    let (owner, nonce) = env.payer_with_vault(SOL).await;
-    env.send(
-        &[nonce_close_request_ix(&owner.pubkey(), &nonce)],
-        &[&owner],
-    )
-    .await
-    .assert_ok();
-    let at = unlocks_at(&mut env, &nonce).await;
-    env.set_now(at).await;
-    env.send(
-        &[nonce_close_execute_ix(&owner.pubkey(), &nonce)],
-        &[&owner],
-    )
-    .await
-    .assert_ok();
-    assert!(env.account(&nonce).await.is_none());
-});
+        // A second request while one is pending is refused by name.
+        env.next_slot().await;
+        env.send(
+            &[nonce_close_request_ix(&owner.pubkey(), &nonce)],
+            &[&owner],
+        )
+        .await
+        .assert_toss_error(0, TossError::NonceClosePending);
+        let at = unlocks_at(&mut env, &nonce).await;
+        // Paused for 1,000 s before the unlock: no execution while paused, and the unlock moves
+        // 1,000 s later.
+        let t0 = env.now().await;
+        env.send(&[config_set_paused_ix(&admin.pubkey(), true)], &[&admin])
+            .await
+            .assert_ok();
+        env.set_now(at).await;
+        env.send(
+            &[nonce_close_execute_ix(&owner.pubkey(), &nonce)],
+            &[&owner],
+        )
+        .await
+        .assert_toss_error(0, TossError::Paused);
+        env.set_now(t0 + 1_000).await;
+        env.send(&[config_set_paused_ix(&admin.pubkey(), false)], &[&admin])
+            .await
+            .assert_ok();
+        env.set_now(at + 990).await;
+        env.send(
+            &[nonce_close_execute_ix(&owner.pubkey(), &nonce)],
+            &[&owner],
+        )
+        .await
+        .assert_toss_error(0, TossError::NonceCloseLocked);
+        // Past the window (fixed at the request): lapsed, the nonce stays.
+        let window_end = at + toss_intent_processor::constants::DEFAULT_WITHDRAWAL_WINDOW_SECS;
+        env.set_now(window_end + 1).await;
+        env.send(
+            &[nonce_close_execute_ix(&owner.pubkey(), &nonce)],
+            &[&owner],
+        )
+        .await
+        .assert_toss_error(0, TossError::NonceCloseLapsed);
+        assert!(env.account(&nonce).await.is_some());
+        // Requested again: the delay starts over from now.
+        let out = env
+            .send(
+                &[nonce_close_request_ix(&owner.pubkey(), &nonce)],
+                &[&owner],
+            )
+            .await;
+        out.assert_ok();
+        assert!(out.logs.iter().any(|l| l.contains("Program data:")));
+        let again = unlocks_at(&mut env, &nonce).await;
+        assert!(again >= window_end + 1 + WITHDRAWAL_DELAY_SECS);
+        env.set_now(again).await;
+        env.send(
+            &[nonce_close_execute_ix(&owner.pubkey(), &nonce)],
+            &[&owner],
+        )
+        .await
+        .assert_ok();
+        assert!(env.account(&nonce).await.is_none());
+    }
+);

@@ -3,7 +3,7 @@
 
 use crate::error::TossError;
 use crate::events::{emit_event, ConfigInitialized};
-use crate::state::Config;
+use crate::state::{Config, ConfigBounds};
 use anchor_lang::prelude::*;
 use anchor_lang::solana_program::bpf_loader_upgradeable;
 
@@ -20,6 +20,21 @@ pub struct ConfigInitializeArgs {
     pub withdrawal_delay_secs: i64,
     /// Start paused (e.g. to finish setup before going live).
     pub paused: bool,
+    /// See [`Config::withdrawal_window_secs`] (default
+    /// [`crate::constants::DEFAULT_WITHDRAWAL_WINDOW_SECS`]).
+    pub withdrawal_window_secs: i64,
+}
+
+impl ConfigInitializeArgs {
+    /// The bounds these arguments set.
+    pub fn bounds(&self) -> ConfigBounds {
+        ConfigBounds::new(
+            self.max_intent_lifetime_secs,
+            self.max_relayer_fee,
+            self.withdrawal_delay_secs,
+            self.withdrawal_window_secs,
+        )
+    }
 }
 
 const PROGRAM_DATA_PDA: ([u8; 32], u8) = anchor_lang::derive_program_address(
@@ -61,16 +76,13 @@ pub struct ConfigInitialize<'info> {
 impl ConfigInitialize<'_> {
     /// Bounds of the initial settings.
     pub fn validate(&self, args: &ConfigInitializeArgs) -> Result<()> {
-        Config::check_bounds(
-            args.max_intent_lifetime_secs,
-            args.max_relayer_fee,
-            args.withdrawal_delay_secs,
-        )
+        args.bounds().check()
     }
 }
 
 /// Writes the config.
 pub fn handler(ctx: Context<ConfigInitialize>, args: ConfigInitializeArgs) -> Result<()> {
+    let now = Clock::get()?.unix_timestamp;
     let config = &mut ctx.accounts.config;
     config.set_inner(Config {
         admin: args.admin,
@@ -80,6 +92,12 @@ pub fn handler(ctx: Context<ConfigInitialize>, args: ConfigInitializeArgs) -> Re
         withdrawal_delay_secs: args.withdrawal_delay_secs,
         paused: args.paused,
         bump: ctx.bumps.config,
+        withdrawal_window_secs: args.withdrawal_window_secs,
+        // A pause needs a nonzero start; `max(1)` only matters on a cluster at unix time 0.
+        paused_at: if args.paused { now.max(1) } else { 0 },
+        paused_secs_total: 0,
+        pending_bounds: ConfigBounds::default(),
+        bounds_change_at: 0,
     });
     config.invariant()?;
     emit_event(&ConfigInitialized {
@@ -88,6 +106,7 @@ pub fn handler(ctx: Context<ConfigInitialize>, args: ConfigInitializeArgs) -> Re
         max_relayer_fee: args.max_relayer_fee,
         withdrawal_delay_secs: args.withdrawal_delay_secs,
         paused: args.paused,
+        withdrawal_window_secs: args.withdrawal_window_secs,
     })?;
     Ok(())
 }

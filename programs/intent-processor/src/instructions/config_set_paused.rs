@@ -1,5 +1,9 @@
-//! `config_set_paused`: the admin's emergency stop. Pausing stops settlement only; deposits,
-//! withdrawals and nonce closing keep working so users can always get their funds out.
+//! `config_set_paused`: the admin's emergency stop. Pausing stops settlement and the execution
+//! of withdrawals and nonce closes: merchants cannot settle the intents they hold meanwhile, so
+//! payers must not be able to pull the funds (or close the nonces) under them. Withdrawal
+//! delays do not run while paused (the config's pause clock; see `state::delayed`), so a pause
+//! never shortens the time merchants have to settle. Deposits, requests and cancels keep
+//! working.
 
 use crate::error::TossError;
 use crate::events::{emit_event, PausedSet};
@@ -20,7 +24,18 @@ pub struct ConfigSetPaused<'info> {
 
 /// Sets or clears the paused flag.
 pub fn handler(ctx: Context<ConfigSetPaused>, paused: bool) -> Result<()> {
+    let now = Clock::get()?.unix_timestamp;
     let config = &mut ctx.accounts.config;
+    if paused && !config.paused {
+        config.paused_at = now.max(1);
+    } else if !paused && config.paused {
+        let lasted = now.saturating_sub(config.paused_at).max(0);
+        config.paused_secs_total = config
+            .paused_secs_total
+            .checked_add(lasted)
+            .ok_or(TossError::ArithmeticOverflow)?;
+        config.paused_at = 0;
+    }
     config.paused = paused;
     config.invariant()?;
     emit_event(&PausedSet { paused })?;

@@ -1,8 +1,12 @@
 //! `config_update`: the admin changes the bounds, within the same limits as initialization.
+//! A change that could void intents merchants already hold (a shorter lifetime, a lower fee
+//! cap, a shorter withdrawal delay) is scheduled: it takes effect one full max intent lifetime
+//! (of the bounds in force) later, when every intent acceptable today has expired. Other
+//! changes take effect at once. A new update replaces a scheduled one that is not due yet.
 
 use crate::error::TossError;
 use crate::events::{emit_event, ConfigUpdated};
-use crate::state::Config;
+use crate::state::{Config, ConfigBounds};
 use anchor_lang::prelude::*;
 
 /// New bounds.
@@ -14,6 +18,20 @@ pub struct ConfigUpdateArgs {
     pub max_relayer_fee: u64,
     /// See [`Config::withdrawal_delay_secs`].
     pub withdrawal_delay_secs: i64,
+    /// See [`Config::withdrawal_window_secs`].
+    pub withdrawal_window_secs: i64,
+}
+
+impl ConfigUpdateArgs {
+    /// The bounds these arguments set.
+    pub fn bounds(&self) -> ConfigBounds {
+        ConfigBounds::new(
+            self.max_intent_lifetime_secs,
+            self.max_relayer_fee,
+            self.withdrawal_delay_secs,
+            self.withdrawal_window_secs,
+        )
+    }
 }
 
 #[derive(Accounts)]
@@ -29,24 +47,36 @@ pub struct ConfigUpdate<'info> {
 impl ConfigUpdate<'_> {
     /// Same bounds as `config_initialize`.
     pub fn validate(&self, args: &ConfigUpdateArgs) -> Result<()> {
-        Config::check_bounds(
-            args.max_intent_lifetime_secs,
-            args.max_relayer_fee,
-            args.withdrawal_delay_secs,
-        )
+        args.bounds().check()
     }
 }
 
-/// Writes the new bounds.
+/// Applies the new bounds now, or schedules them after the notice period.
 pub fn handler(ctx: Context<ConfigUpdate>, args: ConfigUpdateArgs) -> Result<()> {
+    let now = Clock::get()?.unix_timestamp;
     let config = &mut ctx.accounts.config;
-    config.max_intent_lifetime_secs = args.max_intent_lifetime_secs;
-    config.max_relayer_fee = args.max_relayer_fee;
-    config.withdrawal_delay_secs = args.withdrawal_delay_secs;
+    config.apply_due(now);
+    let current = config.bounds();
+    let next = args.bounds();
+    let effective_at = if current.needs_notice(&next) {
+        let at = now
+            .checked_add(current.max_intent_lifetime_secs)
+            .ok_or(TossError::ArithmeticOverflow)?;
+        config.pending_bounds = next;
+        config.bounds_change_at = at;
+        at
+    } else {
+        config.set_bounds(&next);
+        config.pending_bounds = ConfigBounds::default();
+        config.bounds_change_at = 0;
+        now
+    };
     config.invariant()?;
     emit_event(&ConfigUpdated {
-        max_intent_lifetime_secs: args.max_intent_lifetime_secs,
-        max_relayer_fee: args.max_relayer_fee,
-        withdrawal_delay_secs: args.withdrawal_delay_secs,
+        max_intent_lifetime_secs: next.max_intent_lifetime_secs,
+        max_relayer_fee: next.max_relayer_fee,
+        withdrawal_delay_secs: next.withdrawal_delay_secs,
+        withdrawal_window_secs: next.withdrawal_window_secs,
+        effective_at,
     })
 }

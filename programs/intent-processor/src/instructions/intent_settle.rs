@@ -9,8 +9,10 @@
 //!
 //! Structural problems (accounts, precompile layout, fees the relayer asked for, paused) fail
 //! the whole instruction with a named error. Business failures of one intent (expired, stale
-//! nonce, vault short of funds, ...) emit `IntentRejected` and leave that intent untouched while
-//! the others settle.
+//! nonce, vault short of funds, a recipient the runtime will not write, a token account or mint
+//! that changed since the batch was built, ...) emit `IntentRejected` and leave that intent
+//! untouched while the others settle. Direct lamport moves are recorded in a
+//! [`Ledger`] and written after the last CPI, so no payment can unbalance a later intent's CPI.
 
 use crate::constants::*;
 use crate::ed25519::{self, Precompile};
@@ -18,7 +20,9 @@ use crate::error::TossError;
 use crate::events::{emit_event, IntentRejected, IntentSettled, RejectReason};
 use crate::intent::{intent_id, Intent};
 use crate::nonce;
-use crate::settlement::{sol::SolIntentAccounts, token::TokenIntentAccounts, Bound, SettleContext};
+use crate::settlement::{
+    ledger::Ledger, sol::SolIntentAccounts, token::TokenIntentAccounts, Bound, SettleContext,
+};
 use crate::state::Config;
 use anchor_lang::prelude::*;
 
@@ -79,10 +83,11 @@ pub fn handler<'info>(
         args.fees.len(),
         TossError::SignatureCountMismatch
     );
-    let config = &accounts.config;
+    let now = Clock::get()?.unix_timestamp;
+    let bounds = accounts.config.bounds_at(now);
     let cx = SettleContext {
-        config,
-        now: Clock::get()?.unix_timestamp,
+        bounds: &bounds,
+        now,
         rent: Rent::get()?,
         next_durable_nonce: nonce::next_durable_nonce(
             &accounts.recent_blockhashes.try_borrow_data()?,
@@ -93,6 +98,7 @@ pub fn handler<'info>(
     let mut remaining: &'info [AccountInfo<'info>] = ctx.remaining_accounts;
     let relayer = accounts.relayer.to_account_info();
     let recent_blockhashes = accounts.recent_blockhashes.to_account_info();
+    let mut ledger = Ledger::new();
     for &fee in &args.fees {
         let message = messages.next_message()?;
         let intent = Intent::decode(message)?;
@@ -100,12 +106,13 @@ pub fn handler<'info>(
         let id = intent_id(message);
         let outcome = match intent.mint {
             None => {
-                require!(fee <= config.max_relayer_fee, TossError::FeeExceedsCap);
+                require!(fee <= bounds.max_relayer_fee, TossError::FeeExceedsCap);
                 match SolIntentAccounts::bind(&mut remaining, &intent)? {
                     Bound::NoVault => Err(RejectReason::InsufficientFunds),
-                    Bound::Accounts(sol) => match sol.check(&intent, fee, &cx) {
+                    Bound::Accounts(sol) => match sol.check(&intent, fee, &cx, &ledger) {
                         Ok(transfer) => {
-                            sol.settle(&intent, &transfer, &relayer, &recent_blockhashes)?;
+                            sol.settle(&intent, &transfer, &recent_blockhashes, &mut ledger)?;
+                            ledger.credit(&relayer, transfer.fee)?;
                             Ok(())
                         }
                         Err(reason) => Err(reason),
@@ -136,5 +143,5 @@ pub fn handler<'info>(
     }
     messages.finish()?;
     require!(remaining.is_empty(), TossError::AccountCountMismatch);
-    Ok(())
+    ledger.apply()
 }

@@ -1,11 +1,12 @@
-//! `nonce_close_execute`: step two. After the delay, withdraws the nonce account's lamports to
+//! `nonce_close_execute`: step two. Within the request's window, once its delay has passed in
+//! unpaused time (`state::delayed`), withdraws the nonce account's lamports to
 //! the owner by CPI signed with the nonce-authority PDA (closing it) and closes the request.
 
 use crate::constants::RECENT_BLOCKHASHES_ID;
 use crate::error::TossError;
 use crate::events::{emit_event, NonceClosed};
 use crate::nonce;
-use crate::state::{NonceClose, Vault};
+use crate::state::{Config, NonceClose, NotExecutable, Vault};
 use anchor_lang::prelude::*;
 
 #[derive(Accounts)]
@@ -45,13 +46,24 @@ pub struct NonceCloseExecute<'info> {
     pub rent: Sysvar<'info, Rent>,
 
     pub system_program: Program<'info, System>,
+
+    /// Program config (paused flag, pause clock).
+    #[account(address = Config::ADDRESS)]
+    pub config: Account<'info, Config>,
 }
 
 impl NonceCloseExecute<'_> {
-    /// The delay must have passed.
+    /// Not paused, the delay passed in unpaused time, and the window still open.
     pub fn validate(&self) -> Result<()> {
         let now = Clock::get()?.unix_timestamp;
-        require!(now >= self.request.unlocks_at, TossError::NonceCloseLocked);
+        self.request
+            .request()
+            .check(&self.config, now)
+            .map_err(|e| match e {
+                NotExecutable::Paused => TossError::Paused,
+                NotExecutable::Locked => TossError::NonceCloseLocked,
+                NotExecutable::Lapsed => TossError::NonceCloseLapsed,
+            })?;
         Ok(())
     }
 }

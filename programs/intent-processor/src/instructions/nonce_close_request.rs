@@ -1,11 +1,13 @@
 //! `nonce_close_request`: step one of closing a durable nonce account. Closing voids any intent
-//! a merchant holds on that nonce, so it waits the config's withdrawal delay.
+//! a merchant holds on that nonce, so it follows the withdrawal's timing rule
+//! (`state::delayed`): the config's delay in unpaused time, then a bounded window. A request
+//! that lapsed may be made again (the delay starts over); one still pending may not.
 
 use crate::constants::NONCE_CLOSE_SEED;
 use crate::error::TossError;
-use crate::events::{emit_event, NonceCloseRequested};
+use crate::events::{emit_event, NonceCloseLapsed, NonceCloseRequested};
 use crate::nonce::read_nonce;
-use crate::state::{Config, NonceClose, Vault};
+use crate::state::{Config, DelayedRequest, NonceClose, Vault};
 use anchor_lang::prelude::*;
 
 #[derive(Accounts)]
@@ -22,9 +24,11 @@ pub struct NonceCloseRequest<'info> {
     /// vault's nonce authority.
     pub nonce: UncheckedAccount<'info>,
 
-    /// The request, one per nonce; `init` makes a second concurrent request fail.
+    /// The request, one per nonce: created here, or restarted when the previous one lapsed.
+    /// `dup`: the only mutable `Account` (see `config_set_paused`).
     #[account(
-        init,
+        init_if_needed,
+        dup,
         payer = owner,
         space = 8 + NonceClose::INIT_SPACE,
         seeds = [NONCE_CLOSE_SEED, nonce.key().as_ref()],
@@ -32,7 +36,7 @@ pub struct NonceCloseRequest<'info> {
     )]
     pub request: Account<'info, NonceClose>,
 
-    /// Program config (the delay).
+    /// Program config (delay, window, pause clock).
     #[account(address = Config::ADDRESS)]
     pub config: Account<'info, Config>,
 
@@ -58,23 +62,31 @@ impl NonceCloseRequest<'_> {
     }
 }
 
-/// Records the request.
+/// Records the request (restarting a lapsed one).
 pub fn handler(ctx: Context<NonceCloseRequest>) -> Result<()> {
     let now = Clock::get()?.unix_timestamp;
-    let unlocks_at = now
-        .checked_add(ctx.accounts.config.withdrawal_delay_secs)
-        .ok_or(TossError::ArithmeticOverflow)?;
     let owner = ctx.accounts.owner.key();
     let nonce = ctx.accounts.nonce.key();
+    if ctx.accounts.request.unlocks_at != 0 {
+        require!(
+            ctx.accounts.request.request().lapsed(now),
+            TossError::NonceClosePending
+        );
+        emit_event(&NonceCloseLapsed { owner, nonce })?;
+    }
+    let request = DelayedRequest::start(&ctx.accounts.config, now)?;
     ctx.accounts.request.set_inner(NonceClose {
         owner,
         nonce,
-        unlocks_at,
+        unlocks_at: request.unlocks_at,
         bump: ctx.bumps.request,
+        window_ends_at: request.window_ends_at,
+        pause_clock_at_request: request.pause_clock_at_request,
     });
     emit_event(&NonceCloseRequested {
         owner,
         nonce,
-        unlocks_at,
+        unlocks_at: request.unlocks_at,
+        window_ends_at: request.window_ends_at,
     })
 }

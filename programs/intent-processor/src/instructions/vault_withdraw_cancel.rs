@@ -1,7 +1,8 @@
-//! `vault_withdraw_cancel`: drops a pending withdrawal request.
+//! `vault_withdraw_cancel`: drops a pending withdrawal request (reported as lapsed when its
+//! window had already passed).
 
 use crate::error::TossError;
-use crate::events::{emit_event, VaultWithdrawalCancelled};
+use crate::events::{emit_event, VaultWithdrawalCancelled, VaultWithdrawalLapsed};
 use crate::state::Vault;
 use anchor_lang::prelude::*;
 
@@ -17,10 +18,20 @@ pub struct VaultWithdrawCancel<'info> {
 
 /// Clears the request.
 pub fn handler(ctx: Context<VaultWithdrawCancel>) -> Result<()> {
+    let now = Clock::get()?.unix_timestamp;
     let vault = &mut ctx.accounts.vault;
-    require!(vault.pending_withdrawal > 0, TossError::NoWithdrawalPending);
-    vault.pending_withdrawal = 0;
-    vault.withdrawal_unlocks_at = 0;
+    let request = vault
+        .pending_request()
+        .ok_or(TossError::NoWithdrawalPending)?;
+    let amount = vault.pending_withdrawal;
+    vault.clear_request();
     vault.invariant()?;
-    emit_event(&VaultWithdrawalCancelled { owner: vault.owner })
+    if request.lapsed(now) {
+        emit_event(&VaultWithdrawalLapsed {
+            owner: vault.owner,
+            amount,
+        })
+    } else {
+        emit_event(&VaultWithdrawalCancelled { owner: vault.owner })
+    }
 }

@@ -1,9 +1,10 @@
-//! `vault_withdraw_execute`: step two. After the delay, pays the owner the requested lamports,
-//! or what is left above the rent floor if intents settled meanwhile took more.
+//! `vault_withdraw_execute`: step two. Within the request's window, once its delay has passed
+//! in unpaused time, pays the owner the requested lamports, or what is left above the rent
+//! floor if intents settled meanwhile took more. Refused while settlement is paused.
 
 use crate::error::TossError;
 use crate::events::{emit_event, VaultWithdrawn};
-use crate::state::Vault;
+use crate::state::{Config, NotExecutable, Vault};
 use anchor_lang::prelude::*;
 
 #[derive(Accounts)]
@@ -15,17 +16,28 @@ pub struct VaultWithdrawExecute<'info> {
     /// The owner's vault. `dup`: the only mutable `Account`.
     #[account(mut, dup, has_one = owner @ TossError::Unauthorized)]
     pub vault: Account<'info, Vault>,
+
+    /// Program config (paused flag, pause clock).
+    #[account(address = Config::ADDRESS)]
+    pub config: Account<'info, Config>,
 }
 
 /// Pays out `min(requested, spendable)` and clears the request.
 pub fn handler(ctx: Context<VaultWithdrawExecute>) -> Result<()> {
+    let request = ctx
+        .accounts
+        .vault
+        .pending_request()
+        .ok_or(TossError::NoWithdrawalPending)?;
     let requested = ctx.accounts.vault.pending_withdrawal;
-    require!(requested > 0, TossError::NoWithdrawalPending);
     let now = Clock::get()?.unix_timestamp;
-    require!(
-        now >= ctx.accounts.vault.withdrawal_unlocks_at,
-        TossError::WithdrawalLocked
-    );
+    request
+        .check(&ctx.accounts.config, now)
+        .map_err(|e| match e {
+            NotExecutable::Paused => TossError::Paused,
+            NotExecutable::Locked => TossError::WithdrawalLocked,
+            NotExecutable::Lapsed => TossError::WithdrawalLapsed,
+        })?;
     let vault_info = ctx.accounts.vault.to_account_info();
     let amount = requested.min(Vault::spendable(&vault_info, &Rent::get()?));
     let owner_info = ctx.accounts.owner.to_account_info();
@@ -40,8 +52,7 @@ pub fn handler(ctx: Context<VaultWithdrawExecute>) -> Result<()> {
     **vault_info.try_borrow_mut_lamports()? = vault_balance;
     **owner_info.try_borrow_mut_lamports()? = owner_balance;
     let vault = &mut ctx.accounts.vault;
-    vault.pending_withdrawal = 0;
-    vault.withdrawal_unlocks_at = 0;
+    vault.clear_request();
     vault.invariant()?;
     emit_event(&VaultWithdrawn {
         owner: vault.owner,

@@ -1,9 +1,11 @@
 //! `vault_withdraw_request`: step one of a withdrawal. Starts the config's withdrawal delay
-//! (never shorter than the longest intent lifetime), during which intents keep settling.
+//! (never shorter than the longest intent lifetime, and counting only unpaused time), during
+//! which intents keep settling; the request then stays executable for the config's window and
+//! lapses after it (`state::delayed`).
 
 use crate::error::TossError;
-use crate::events::{emit_event, VaultWithdrawalRequested};
-use crate::state::{Config, Vault};
+use crate::events::{emit_event, VaultWithdrawalLapsed, VaultWithdrawalRequested};
+use crate::state::{Config, DelayedRequest, Vault};
 use anchor_lang::prelude::*;
 
 #[derive(Accounts)]
@@ -15,7 +17,7 @@ pub struct VaultWithdrawRequest<'info> {
     #[account(mut, dup, has_one = owner @ TossError::Unauthorized)]
     pub vault: Account<'info, Vault>,
 
-    /// Program config (withdrawal delay).
+    /// Program config (withdrawal delay and window, pause clock).
     #[account(address = Config::ADDRESS)]
     pub config: Account<'info, Config>,
 }
@@ -28,19 +30,26 @@ impl VaultWithdrawRequest<'_> {
     }
 }
 
-/// Records the request (replacing any pending one, whose delay restarts).
+/// Records the request (replacing any pending one, whose delay restarts; a lapsed one is
+/// reported as such first).
 pub fn handler(ctx: Context<VaultWithdrawRequest>, amount: u64) -> Result<()> {
     let now = Clock::get()?.unix_timestamp;
-    let unlocks_at = now
-        .checked_add(ctx.accounts.config.withdrawal_delay_secs)
-        .ok_or(TossError::ArithmeticOverflow)?;
+    let request = DelayedRequest::start(&ctx.accounts.config, now)?;
     let vault = &mut ctx.accounts.vault;
-    vault.pending_withdrawal = amount;
-    vault.withdrawal_unlocks_at = unlocks_at;
+    if let Some(previous) = vault.pending_request() {
+        if previous.lapsed(now) {
+            emit_event(&VaultWithdrawalLapsed {
+                owner: vault.owner,
+                amount: vault.pending_withdrawal,
+            })?;
+        }
+    }
+    vault.set_request(amount, &request);
     vault.invariant()?;
     emit_event(&VaultWithdrawalRequested {
         owner: vault.owner,
         amount,
-        unlocks_at,
+        unlocks_at: request.unlocks_at,
+        window_ends_at: request.window_ends_at,
     })
 }

@@ -2,6 +2,7 @@
 //! and fails the whole instruction), checking it against chain state (business: a failure
 //! rejects only this intent, nothing of it moves), then advancing its nonce and paying.
 
+pub mod ledger;
 pub mod sol;
 pub mod token;
 
@@ -9,14 +10,14 @@ use crate::error::TossError;
 use crate::events::RejectReason;
 use crate::intent::Intent;
 use crate::nonce;
-use crate::state::{Config, Vault, VaultHeader};
+use crate::state::{ConfigBounds, Vault, VaultHeader};
 use anchor_lang::prelude::*;
 
 /// What every intent of one `intent_settle` is checked against. Passed by reference so
 /// per-intent functions keep to five arguments: SBPF v0 has no stack arguments.
 pub struct SettleContext<'a> {
-    /// Program config.
-    pub config: &'a Config,
+    /// The config's bounds in force now (`Config::bounds_at`).
+    pub bounds: &'a ConfigBounds,
     /// Clock unix timestamp.
     pub now: i64,
     /// Rent parameters.
@@ -81,7 +82,7 @@ pub fn check_intent(
     fee: u64,
     cx: &SettleContext,
 ) -> core::result::Result<u64, RejectReason> {
-    check_window(intent, cx.config, cx.now)?;
+    check_window(intent, cx.bounds, cx.now)?;
     check_nonce(
         nonce_info,
         &header.nonce_authority,
@@ -94,14 +95,14 @@ pub fn check_intent(
 /// Expiry (inclusive) and the configured lifetime bound.
 pub fn check_window(
     intent: &Intent,
-    config: &Config,
+    bounds: &ConfigBounds,
     now: i64,
 ) -> core::result::Result<(), RejectReason> {
     if now > intent.expiry {
         return Err(RejectReason::Expired);
     }
     match intent.expiry.checked_sub(now) {
-        Some(left) if left <= config.max_intent_lifetime_secs => Ok(()),
+        Some(left) if left <= bounds.max_intent_lifetime_secs => Ok(()),
         _ => Err(RejectReason::LifetimeTooLong),
     }
 }

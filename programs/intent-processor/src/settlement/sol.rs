@@ -1,13 +1,14 @@
-//! Settling one SOL intent: binding its accounts, checking it against chain state, moving the
-//! lamports and advancing the nonce.
+//! Settling one SOL intent: binding its accounts, checking it against chain state (and the
+//! moves earlier intents of the batch recorded), advancing the nonce and recording the lamport
+//! moves in the batch's [`Ledger`], which writes them after the instruction's last CPI.
 
-use super::{Bound, SettleContext};
+use super::{ledger::Ledger, Bound, SettleContext};
 use crate::constants::SOL_INTENT_ACCOUNTS;
 use crate::error::TossError;
 use crate::events::RejectReason;
 use crate::intent::Intent;
 use crate::nonce;
-use crate::state::{Vault, VaultHeader};
+use crate::state::VaultHeader;
 use anchor_lang::prelude::*;
 
 /// The accounts one SOL intent brings, in remaining-accounts order.
@@ -57,7 +58,9 @@ impl<'a, 'info> SolIntentAccounts<'a, 'info> {
         );
         super::writable(vault)?;
         super::writable(nonce)?;
-        super::writable(recipient)?;
+        // The recipient's writability is checked per intent ([`Self::check`]): the runtime
+        // demotes reserved accounts (sysvars, builtin programs) to read-only whatever the
+        // message says, and a payer must not be able to sink the batch by naming one.
         Ok(Bound::Accounts(Self {
             vault,
             nonce,
@@ -67,27 +70,32 @@ impl<'a, 'info> SolIntentAccounts<'a, 'info> {
         }))
     }
 
-    /// Everything about this intent that depends on chain state. Reads only; on `Err` nothing
-    /// of the intent has changed.
+    /// Everything about this intent that depends on chain state, with the balances the moves
+    /// recorded so far would leave. Reads only; on `Err` nothing of the intent has changed.
     pub fn check(
         &self,
         intent: &Intent,
         fee: u64,
         cx: &SettleContext,
+        ledger: &Ledger,
     ) -> core::result::Result<SolTransfer, RejectReason> {
         let rent = &cx.rent;
         debug_assert!(intent.mint.is_none());
         let total = super::check_intent(self.nonce, &self.header, intent, fee, cx)?;
-        if total > Vault::spendable(self.vault, rent) {
+        let vault_lamports = ledger.lamports(self.vault).ok_or(RejectReason::Overflow)?;
+        let spendable = vault_lamports.saturating_sub(rent.minimum_balance(self.vault.data_len()));
+        if total > spendable {
             return Err(RejectReason::InsufficientFunds);
         }
         if self.recipient.executable {
             return Err(RejectReason::RecipientExecutable);
         }
-        let after = self
-            .recipient
-            .lamports()
-            .checked_add(intent.amount)
+        if !self.recipient.is_writable {
+            return Err(RejectReason::RecipientNotWritable);
+        }
+        let after = ledger
+            .lamports(self.recipient)
+            .and_then(|l| l.checked_add(intent.amount))
             .ok_or(RejectReason::Overflow)?;
         if after < rent.minimum_balance(self.recipient.data_len()) {
             return Err(RejectReason::RecipientNotRentExempt);
@@ -99,14 +107,18 @@ impl<'a, 'info> SolIntentAccounts<'a, 'info> {
         })
     }
 
-    /// Advances the nonce (replay protection first), then moves the lamports.
-    pub fn settle(
+    /// Advances the nonce (replay protection first), then records the lamport moves; the
+    /// ledger writes them after the instruction's last CPI.
+    pub fn settle<'l>(
         &self,
         intent: &Intent,
         transfer: &SolTransfer,
-        relayer: &AccountInfo<'info>,
         recent_blockhashes: &AccountInfo<'info>,
-    ) -> Result<()> {
+        ledger: &mut Ledger<'l, 'info>,
+    ) -> Result<()>
+    where
+        'a: 'l,
+    {
         nonce::advance(
             self.nonce,
             recent_blockhashes,
@@ -114,25 +126,8 @@ impl<'a, 'info> SolIntentAccounts<'a, 'info> {
             &intent.sender,
             self.header.nonce_authority_bump,
         )?;
-        debit(self.vault, transfer.total)?;
-        credit(self.recipient, transfer.amount)?;
-        credit(relayer, transfer.fee)?;
+        ledger.debit(self.vault, transfer.total)?;
+        ledger.credit(self.recipient, transfer.amount)?;
         Ok(())
     }
-}
-
-fn debit(info: &AccountInfo, lamports: u64) -> Result<()> {
-    let mut balance = info.try_borrow_mut_lamports()?;
-    **balance = balance
-        .checked_sub(lamports)
-        .ok_or(TossError::ArithmeticOverflow)?;
-    Ok(())
-}
-
-fn credit(info: &AccountInfo, lamports: u64) -> Result<()> {
-    let mut balance = info.try_borrow_mut_lamports()?;
-    **balance = balance
-        .checked_add(lamports)
-        .ok_or(TossError::ArithmeticOverflow)?;
-    Ok(())
 }

@@ -95,17 +95,26 @@ fn token_account(info: &AccountInfo, expected: &Expected) -> Result<TokenAccount
     })
 }
 
-/// The mint's decimals, if its extensions are all supported.
-fn mint_decimals(info: &AccountInfo) -> Result<u8> {
-    let data = info.try_borrow_data()?;
-    let state = StateWithExtensions::<Mint>::unpack(&data).map_err(|_| TossError::MintMismatch)?;
+/// The mint's decimals, if it is a mint of `token_program` whose extensions are all
+/// supported. Per intent: a payer may pick (or close) such a mint, which must not sink a batch.
+fn mint_decimals(
+    info: &AccountInfo,
+    token_program: &Pubkey,
+) -> core::result::Result<u8, RejectReason> {
+    if *info.owner != *token_program {
+        return Err(RejectReason::UnsupportedMint);
+    }
+    let data = info
+        .try_borrow_data()
+        .map_err(|_| RejectReason::UnsupportedMint)?;
+    let state =
+        StateWithExtensions::<Mint>::unpack(&data).map_err(|_| RejectReason::UnsupportedMint)?;
     let types = state
         .get_extension_types()
-        .map_err(|_| TossError::UnsupportedMintExtension)?;
-    require!(
-        types.iter().all(|t| SUPPORTED_MINT_EXTENSIONS.contains(t)),
-        TossError::UnsupportedMintExtension
-    );
+        .map_err(|_| RejectReason::UnsupportedMint)?;
+    if !types.iter().all(|t| SUPPORTED_MINT_EXTENSIONS.contains(t)) {
+        return Err(RejectReason::UnsupportedMint);
+    }
     Ok(state.base.decimals)
 }
 
@@ -129,10 +138,13 @@ pub struct TokenIntentAccounts<'a, 'info> {
     pub token_program: &'a AccountInfo<'info>,
     /// The vault's fields.
     pub header: VaultHeader,
-    /// The mint's decimals.
-    pub decimals: u8,
-    /// Source, destination and fee account, parsed.
-    pub views: [TokenAccountView; 3],
+    /// The mint's decimals, or why the mint cannot be used (a per-intent rejection).
+    pub decimals: core::result::Result<u8, RejectReason>,
+    /// Source and destination, parsed, or why they cannot be used (per-intent rejections:
+    /// the payer controls the source and may name a recipient that closes its account).
+    pub ends: core::result::Result<[TokenAccountView; 2], RejectReason>,
+    /// The relayer's fee account, parsed (the relayer's own choice: checked structurally).
+    pub fee_view: TokenAccountView,
 }
 
 impl<'a, 'info> TokenIntentAccounts<'a, 'info> {
@@ -158,12 +170,11 @@ impl<'a, 'info> TokenIntentAccounts<'a, 'info> {
         require_keys_eq!(*delegate.key, header.delegate, TossError::DelegateMismatch);
         require_keys_eq!(*mint.key, *mint_key, TossError::MintMismatch);
         require!(
-            (*token_program.key == anchor_spl::token::ID
-                || *token_program.key == anchor_spl::token_2022::ID)
-                && *mint.owner == *token_program.key,
+            *token_program.key == anchor_spl::token::ID
+                || *token_program.key == anchor_spl::token_2022::ID,
             TossError::InvalidTokenProgram
         );
-        let decimals = mint_decimals(mint)?;
+        let decimals = mint_decimals(mint, token_program.key);
         fn expect<'k>(
             token_program: &'k Pubkey,
             mint: &'k Pubkey,
@@ -178,30 +189,31 @@ impl<'a, 'info> TokenIntentAccounts<'a, 'info> {
             }
         }
         let program = token_program.key;
-        let views = [
-            token_account(
-                source,
-                &expect(
-                    program,
-                    mint_key,
-                    Some(&intent.sender),
-                    TossError::SourceMismatch,
-                ),
-            )?,
-            token_account(
-                destination,
-                &expect(
-                    program,
-                    mint_key,
-                    Some(&intent.recipient),
-                    TossError::DestinationMismatch,
-                ),
-            )?,
-            token_account(
-                fee_destination,
-                &expect(program, mint_key, None, TossError::FeeAccountMismatch),
-            )?,
-        ];
+        let source_view = token_account(
+            source,
+            &expect(
+                program,
+                mint_key,
+                Some(&intent.sender),
+                TossError::SourceMismatch,
+            ),
+        )
+        .map_err(|_| RejectReason::SourceUnavailable);
+        let destination_view = token_account(
+            destination,
+            &expect(
+                program,
+                mint_key,
+                Some(&intent.recipient),
+                TossError::DestinationMismatch,
+            ),
+        )
+        .map_err(|_| RejectReason::DestinationUnavailable);
+        let ends = source_view.and_then(|s| destination_view.map(|d| [s, d]));
+        let fee_view = token_account(
+            fee_destination,
+            &expect(program, mint_key, None, TossError::FeeAccountMismatch),
+        )?;
         for info in [nonce, source, destination, fee_destination] {
             writable(info)?;
         }
@@ -216,7 +228,8 @@ impl<'a, 'info> TokenIntentAccounts<'a, 'info> {
             token_program,
             header,
             decimals,
-            views,
+            ends,
+            fee_view,
         }))
     }
 
@@ -228,7 +241,9 @@ impl<'a, 'info> TokenIntentAccounts<'a, 'info> {
         cx: &SettleContext,
     ) -> core::result::Result<u64, RejectReason> {
         let total = check_intent(self.nonce, &self.header, intent, fee, cx)?;
-        let [source, destination, fee_account] = self.views;
+        self.decimals?;
+        let [source, destination] = self.ends?;
+        let fee_account = self.fee_view;
         if source.frozen || destination.frozen || (fee > 0 && fee_account.frozen) {
             return Err(RejectReason::AccountFrozen);
         }
@@ -268,6 +283,9 @@ impl<'a, 'info> TokenIntentAccounts<'a, 'info> {
     }
 
     fn transfer(&self, intent: &Intent, to: &AccountInfo<'info>, amount: u64) -> Result<()> {
+        let decimals = self
+            .decimals
+            .map_err(|_| TossError::UnsupportedMintExtension)?;
         let bump = [self.header.delegate_bump];
         let seeds: &[&[u8]] = &[DELEGATE_SEED, intent.sender.as_ref(), &bump];
         token_interface::transfer_checked(
@@ -282,7 +300,7 @@ impl<'a, 'info> TokenIntentAccounts<'a, 'info> {
                 &[seeds],
             ),
             amount,
-            self.decimals,
+            decimals,
         )
     }
 }

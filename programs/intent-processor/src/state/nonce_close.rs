@@ -17,12 +17,25 @@ pub struct NonceClose {
     pub unlocks_at: i64,
     /// Bump of this PDA.
     pub bump: u8,
+    /// Unix seconds after which the request lapses (it may then be made again).
+    pub window_ends_at: i64,
+    /// The config's pause clock when the request was made.
+    pub pause_clock_at_request: i64,
 }
 
 impl NonceClose {
     /// Seeds without the bump.
     pub fn seeds(nonce: &Pubkey) -> [&[u8]; 2] {
         [NONCE_CLOSE_SEED, nonce.as_ref()]
+    }
+
+    /// The request's timing.
+    pub fn request(&self) -> crate::state::DelayedRequest {
+        crate::state::DelayedRequest {
+            unlocks_at: self.unlocks_at,
+            window_ends_at: self.window_ends_at,
+            pause_clock_at_request: self.pause_clock_at_request,
+        }
     }
 
     /// The request's address and bump for `nonce`.

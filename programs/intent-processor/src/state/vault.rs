@@ -30,6 +30,10 @@ pub struct Vault {
     pub delegate: Pubkey,
     /// Bump of `delegate`, used to sign token transfers.
     pub delegate_bump: u8,
+    /// Unix seconds after which the pending withdrawal lapses; 0 when none.
+    pub withdrawal_window_ends_at: i64,
+    /// The config's pause clock when the pending withdrawal was requested.
+    pub withdrawal_pause_clock: i64,
 }
 
 /// The fields settlement needs, read in place from a vault account's data.
@@ -107,7 +111,38 @@ impl Vault {
             withdrawal_unlocks_at: 0,
             delegate,
             delegate_bump,
+            withdrawal_window_ends_at: 0,
+            withdrawal_pause_clock: 0,
         }
+    }
+
+    /// The pending withdrawal's timing, if one is pending.
+    pub fn pending_request(&self) -> Option<crate::state::DelayedRequest> {
+        (self.pending_withdrawal > 0).then_some(crate::state::DelayedRequest {
+            unlocks_at: self.withdrawal_unlocks_at,
+            window_ends_at: self.withdrawal_window_ends_at,
+            pause_clock_at_request: self.withdrawal_pause_clock,
+        })
+    }
+
+    /// Records a pending withdrawal of `amount` with `request`'s timing.
+    pub fn set_request(&mut self, amount: u64, request: &crate::state::DelayedRequest) {
+        self.pending_withdrawal = amount;
+        self.withdrawal_unlocks_at = request.unlocks_at;
+        self.withdrawal_window_ends_at = request.window_ends_at;
+        self.withdrawal_pause_clock = request.pause_clock_at_request;
+    }
+
+    /// Clears the pending withdrawal.
+    pub fn clear_request(&mut self) {
+        self.set_request(
+            0,
+            &crate::state::DelayedRequest {
+                unlocks_at: 0,
+                window_ends_at: 0,
+                pause_clock_at_request: 0,
+            },
+        );
     }
 
     /// The vault's invariants; called at the end of every handler that writes it.

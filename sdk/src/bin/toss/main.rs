@@ -155,7 +155,8 @@ struct CreateArgs {
     /// Which pool nonce to consume.
     #[arg(long)]
     nonce_index: u32,
-    /// Lifetime in seconds (default: $DEFAULT_INTENT_EXPIRY_SECONDS or 3600).
+    /// Lifetime in seconds (default: $DEFAULT_INTENT_EXPIRY_SECONDS or 3600, at most the
+    /// program's max intent lifetime from the pool file minus 60 s).
     #[arg(long)]
     expires_in: Option<i64>,
     /// Most the relayer may take, in base units.
@@ -168,6 +169,14 @@ struct CreateArgs {
     #[arg(long)]
     now: Option<i64>,
 }
+
+/// Intent lifetime `toss intent create` uses without `--expires-in` (seconds), capped by the
+/// program's bound when the pool file carries it.
+const DEFAULT_LIFETIME_SECS: i64 = 3_600;
+
+/// How far the cluster's clock may lag the device's: a default expiry stays this far inside
+/// the program's lifetime bound, so the intent settles as soon as it reaches a relayer.
+const CLOCK_MARGIN_SECS: i64 = 60;
 
 fn main() {
     let cli = Cli::parse();
@@ -327,6 +336,7 @@ fn run(cli: Cli) -> Result<String, String> {
             if units == 0 {
                 return Err("amount must be greater than zero".into());
             }
+            let program_lifetime = pool.vault.map(|v| v.max_intent_lifetime_secs);
             let lifetime = match args.expires_in {
                 Some(s) => s,
                 None => std::env::var("DEFAULT_INTENT_EXPIRY_SECONDS")
@@ -337,10 +347,21 @@ fn run(cli: Cli) -> Result<String, String> {
                         })
                     })
                     .transpose()?
-                    .unwrap_or(3_600),
+                    .unwrap_or(DEFAULT_LIFETIME_SECS)
+                    // Fit the program's bound from the pool file, with room for the cluster's
+                    // clock to lag the device's.
+                    .min(
+                        program_lifetime.map_or(i64::MAX, |l| l.saturating_sub(CLOCK_MARGIN_SECS)),
+                    ),
             };
             if lifetime <= 0 {
                 return Err("--expires-in must be positive".into());
+            }
+            if let Some(limit) = program_lifetime.filter(|l| lifetime > *l) {
+                return Err(format!(
+                    "--expires-in {lifetime} is longer than the program's max intent lifetime \
+                     {limit} s (pool file): the intent could never settle"
+                ));
             }
             let reference = args
                 .reference
