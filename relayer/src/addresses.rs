@@ -6,11 +6,23 @@
 //! its seeds); the cache only bounds its memory ([`CAPACITY`] entries per map, then it starts
 //! over).
 
-use crate::batch::associated_token_address;
 use solana_pubkey::Pubkey;
 use std::collections::HashMap;
 use std::sync::Mutex;
 use toss_sdk::instructions::SenderAddresses;
+
+/// The associated token account program (ATA addresses of payers, payees and the relayer).
+pub const ASSOCIATED_TOKEN_PROGRAM_ID: Pubkey =
+    Pubkey::from_str_const("ATokenGPvbdGVxr1b2hvZbsiqW5xWH25efTNsLJA8knL");
+
+/// The associated token account of `owner` for `mint` under `token_program`.
+pub fn associated_token_address(owner: &Pubkey, mint: &Pubkey, token_program: &Pubkey) -> Pubkey {
+    Pubkey::find_program_address(
+        &[owner.as_ref(), token_program.as_ref(), mint.as_ref()],
+        &ASSOCIATED_TOKEN_PROGRAM_ID,
+    )
+    .0
+}
 
 /// Most entries kept per map before the cache is emptied.
 pub const CAPACITY: usize = 100_000;

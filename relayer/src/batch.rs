@@ -24,9 +24,7 @@ use toss_sdk::instructions::{sol_intent_metas_at, token_intent_metas_at};
 use toss_sdk::pack::{self, ComputeBudget, PackItem};
 use toss_sdk::SignedIntent;
 
-/// The associated token account program (ATA addresses of payers, payees and the relayer).
-pub const ASSOCIATED_TOKEN_PROGRAM_ID: Pubkey =
-    Pubkey::from_str_const("ATokenGPvbdGVxr1b2hvZbsiqW5xWH25efTNsLJA8knL");
+pub use crate::addresses::{associated_token_address, ASSOCIATED_TOKEN_PROGRAM_ID};
 
 /// Compute units per SOL intent (measured ~4.3k, with margin).
 pub const UNITS_PER_SOL_INTENT: u32 = 10_000;
@@ -34,15 +32,6 @@ pub const UNITS_PER_SOL_INTENT: u32 = 10_000;
 pub const UNITS_PER_TOKEN_INTENT: u32 = 35_000;
 /// Compute units for a settle transaction's fixed work.
 pub const BASE_UNITS: u32 = 5_000;
-
-/// The associated token account of `owner` for `mint` under `token_program`.
-pub fn associated_token_address(owner: &Pubkey, mint: &Pubkey, token_program: &Pubkey) -> Pubkey {
-    Pubkey::find_program_address(
-        &[owner.as_ref(), token_program.as_ref(), mint.as_ref()],
-        &ASSOCIATED_TOKEN_PROGRAM_ID,
-    )
-    .0
-}
 
 /// Runs until `stop`: then one last pass sends what is pending, and in-flight batches get
 /// `submit.confirm_timeout_ms` to finish (the rest resume at the next start).

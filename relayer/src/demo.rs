@@ -3,7 +3,8 @@
 //! 127.0.0.1, and a crowd of offline payers pays merchants: vaults and nonce pools are set up
 //! online, intents are signed offline, handed to the relayer over HTTP, batched and settled.
 //! The scenario includes a double spend on one nonce, an intent that expires before it can
-//! settle, and a payer whose vault is too poor; every outcome is checked against balances.
+//! settle, and a payer whose vault is too poor (refused at intake); every outcome is checked
+//! against balances.
 
 use crate::config::Config;
 use crate::local::{self, SOL};
@@ -64,12 +65,15 @@ impl Default for DemoOptions {
 /// The demo's outcome (`--json` prints it).
 #[derive(Clone, Debug, Serialize)]
 pub struct DemoReport {
-    /// Intents handed to the relayer (each acknowledged).
+    /// Intents handed to the relayer (all acknowledged but the refused ones).
     pub intents: u64,
     /// Intents settled on-chain.
     pub settled: u64,
-    /// Intents the program rejected (e.g. vault too poor).
+    /// Intents the program rejected.
     pub rejected: u64,
+    /// Intents refused at intake because the payer's vault cannot cover them (nothing stored,
+    /// no fee spent).
+    pub refused: u64,
     /// Intents that lost their nonce to an earlier one.
     pub conflicts: u64,
     /// Intents that expired before they could settle.
@@ -123,6 +127,7 @@ pub async fn run(opts: DemoOptions) -> Result<DemoReport, RelayerError> {
     // Offline: every payer signs one intent per nonce from its cached pool.
     let now = cluster.unix_time().await?;
     let mut intents: Vec<SignedIntent> = Vec::new();
+    let mut poor_intents: Vec<SignedIntent> = Vec::new();
     let mut short_lived = None;
     for (p, payer) in payers.iter().enumerate() {
         for i in 0..opts.nonces {
@@ -148,7 +153,11 @@ pub async fn run(opts: DemoOptions) -> Result<DemoReport, RelayerError> {
             if expires_soon {
                 short_lived = Some(signed.id());
             }
-            intents.push(signed);
+            if poor {
+                poor_intents.push(signed);
+            } else {
+                intents.push(signed);
+            }
         }
     }
     if opts.scenario && payers.len() > 1 {
@@ -207,6 +216,26 @@ pub async fn run(opts: DemoOptions) -> Result<DemoReport, RelayerError> {
         admin(&http, &url, &token, "pause").await?;
     }
     submit_all(&http, &url, &intents, opts.per_request).await?;
+    // The poor payer's intent: refused at intake, before it can cost the fee payer anything.
+    let mut refused = 0;
+    for s in &poor_intents {
+        let r = http
+            .post(format!("{url}/v1/intents"))
+            .json(&serde_json::json!({ "intent": s.to_base64() }))
+            .send()
+            .await
+            .map_err(|e| RelayerError::Other(format!("submit: {e}")))?;
+        let status = r.status();
+        let text = r.text().await.unwrap_or_default();
+        if status != reqwest::StatusCode::UNPROCESSABLE_ENTITY
+            || !text.contains("insufficient_funds")
+        {
+            return Err(RelayerError::Other(format!(
+                "the poor payer's intent was not refused at intake: {status} {text}"
+            )));
+        }
+        refused += 1;
+    }
     if opts.scenario {
         if short_lived.is_some() {
             // Let the short-lived intent expire while submission is paused.
@@ -236,15 +265,19 @@ pub async fn run(opts: DemoOptions) -> Result<DemoReport, RelayerError> {
             *outcomes.entry(key).or_insert(0) += 1;
         }
     }
+    if refused > 0 {
+        outcomes.insert("refused: insufficient_funds".into(), refused);
+    }
     let balances_ok =
         check_balances(cluster.as_ref(), store.as_ref(), &intents, &merchants).await?;
     relayer.shutdown().await?;
     let get = |s: Status| counts.get(&s).copied().unwrap_or(0);
     let settled = get(Status::Settled);
     Ok(DemoReport {
-        intents: intents.len() as u64,
+        intents: (intents.len() + poor_intents.len()) as u64,
         settled,
         rejected: get(Status::Rejected),
+        refused,
         conflicts: get(Status::Conflict),
         expired: get(Status::Expired),
         transactions: landed,

@@ -28,6 +28,7 @@ pub mod config;
 pub mod demo;
 pub mod error;
 pub mod fault;
+pub mod funds;
 #[cfg(feature = "local-cluster")]
 pub mod local;
 pub mod logging;

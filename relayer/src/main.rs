@@ -195,7 +195,8 @@ fn print_summary(r: &demo::DemoReport) {
     println!("TOSS demo on the in-process cluster ({})", r.program);
     println!("  intents handed in over HTTP   {}", r.intents);
     println!("  settled                       {}", r.settled);
-    println!("  rejected (vault too poor)     {}", r.rejected);
+    println!("  refused (vault too poor)      {}", r.refused);
+    println!("  rejected on-chain             {}", r.rejected);
     println!("  conflicts (double spend)      {}", r.conflicts);
     println!("  expired                       {}", r.expired);
     println!(

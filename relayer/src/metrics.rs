@@ -31,6 +31,8 @@ pub struct Metrics {
     pub queue_depth: IntGaugeVec,
     /// 1 while submission is paused (admin or circuit breaker), else 0.
     pub paused: IntGauge,
+    /// Senders backed off because their intents kept failing on-chain (`crate::funds`).
+    pub sender_backoffs: IntCounter,
 }
 
 impl Metrics {
@@ -74,6 +76,11 @@ impl Metrics {
             &["status"],
         )?;
         let paused = IntGauge::new("submission_paused", "1 while submission is paused")?;
+        let sender_backoffs = IntCounter::new(
+            "sender_backoffs_total",
+            "Senders backed off because their intents kept failing on-chain",
+        )?;
+        registry.register(Box::new(sender_backoffs.clone()))?;
         registry.register(Box::new(received.clone()))?;
         registry.register(Box::new(accepted.clone()))?;
         registry.register(Box::new(refused.clone()))?;
@@ -98,6 +105,7 @@ impl Metrics {
             fee_payer_lamports,
             queue_depth,
             paused,
+            sender_backoffs,
         })
     }
 

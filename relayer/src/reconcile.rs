@@ -20,6 +20,25 @@ use toss_sdk::cluster::TxStatus;
 use toss_sdk::events::{outcomes, Outcome};
 use toss_sdk::wallet::describe_tx_error;
 
+/// Rejections the payer controls (funds, allowance, its own or its recipient's accounts, the
+/// mint): strikes towards a back-off (`crate::funds`). Expiry, a used nonce and the like are
+/// not: they cost the payer its intent, and a relayer race can cause them.
+fn payer_caused(reason: &RejectReason) -> bool {
+    matches!(
+        reason,
+        RejectReason::InsufficientFunds
+            | RejectReason::AllowanceExceeded
+            | RejectReason::AccountFrozen
+            | RejectReason::UnsupportedAccount
+            | RejectReason::RecipientNotRentExempt
+            | RejectReason::RecipientExecutable
+            | RejectReason::RecipientNotWritable
+            | RejectReason::SourceUnavailable
+            | RejectReason::DestinationUnavailable
+            | RejectReason::UnsupportedMint
+    )
+}
+
 /// `InsufficientFunds` → `insufficient_funds`.
 pub fn snake(reason: &RejectReason) -> String {
     let name = format!("{reason:?}");
@@ -92,6 +111,12 @@ pub async fn landed(
         let t = match events.get(&r.id) {
             Some(Outcome::Settled { .. }) => {
                 settled.push(r);
+                ctx.validator
+                    .funds
+                    .settled(&Pubkey::new_from_array(r.intent.sender));
+                ctx.validator
+                    .funds
+                    .release(&crate::funds::Spend::of(&r.intent));
                 let secs = (now.saturating_sub(r.received_at_ms)) as f64 / 1000.0;
                 ctx.metrics.settlement_latency.observe(secs);
                 Transition::new(r.id, Status::Settled, "reconciler")
@@ -107,10 +132,23 @@ pub async fn landed(
                     Transition::new(r.id, Status::Pending, "reconciler")
                         .reason("nonce_not_advanceable: retrying")
                 }
-                other => Transition::new(r.id, Status::Rejected, "reconciler")
-                    .reason(snake(other))
-                    .signature(sig.clone())
-                    .slot(status.slot),
+                other => {
+                    ctx.validator
+                        .funds
+                        .release(&crate::funds::Spend::of(&r.intent));
+                    if payer_caused(other)
+                        && ctx
+                            .validator
+                            .funds
+                            .strike(&Pubkey::new_from_array(r.intent.sender))
+                    {
+                        ctx.metrics.sender_backoffs.inc();
+                    }
+                    Transition::new(r.id, Status::Rejected, "reconciler")
+                        .reason(snake(other))
+                        .signature(sig.clone())
+                        .slot(status.slot)
+                }
             },
             None => Transition::new(r.id, Status::Pending, "reconciler")
                 .reason("no outcome in the transaction's logs: retrying"),

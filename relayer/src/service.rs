@@ -192,6 +192,15 @@ impl Relayer {
             }
         }
         reconcile::recover(&ctx).await?;
+        // Intents still open keep their funds reserved across a restart.
+        let open: Vec<crate::funds::Spend> = ctx
+            .store
+            .nonfinal()
+            .await?
+            .iter()
+            .map(|r| crate::funds::Spend::of(&r.intent))
+            .collect();
+        ctx.validator.funds.hold(&open);
         let addr = listener
             .local_addr()
             .map_err(|e| RelayerError::Server(e.to_string()))?;

@@ -104,6 +104,8 @@ pub struct Validator {
     /// The program's config and the cluster clock, against which expiry and lifetime are
     /// checked (the program's own rules).
     pub chain: crate::chain_rules::ChainRules,
+    /// Funds at intake and the back-off of failing senders.
+    pub funds: crate::funds::Funds,
     allowed_mints: HashSet<Pubkey>,
     cluster: Arc<dyn Cluster>,
     nonces: Mutex<HashMap<Pubkey, CachedNonce>>,
@@ -118,8 +120,14 @@ impl Validator {
             .filter_map(|m| m.parse().ok())
             .collect();
         Self {
-            intake,
             chain: crate::chain_rules::ChainRules::new(cluster.clone()),
+            funds: crate::funds::Funds::new(
+                cluster.clone(),
+                Duration::from_millis(intake.nonce_cache_ttl_ms),
+                intake.failure_backoff_strikes,
+                Duration::from_secs(intake.failure_backoff_seconds),
+            ),
+            intake,
             allowed_mints,
             cluster,
             nonces: Mutex::new(HashMap::new()),

@@ -47,7 +47,7 @@ impl From<Rejection> for ApiError {
     fn from(r: Rejection) -> Self {
         let status = match r.code {
             "cluster_unavailable" => StatusCode::SERVICE_UNAVAILABLE,
-            "rate_limited" => StatusCode::TOO_MANY_REQUESTS,
+            "rate_limited" | "sender_backed_off" => StatusCode::TOO_MANY_REQUESTS,
             _ => StatusCode::UNPROCESSABLE_ENTITY,
         };
         let status = if matches!(

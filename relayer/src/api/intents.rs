@@ -3,6 +3,7 @@
 //! [`gate`] and [`answer_body`], the request-level checks and answers both ingresses give.
 
 use super::{ApiError, AppState};
+use crate::funds::Spend;
 use crate::service::Ctx;
 use crate::store::{InsertOutcome, IntentRecord, NewIntent};
 use crate::validate::{decode_base64, parse_base64, Rejection, Validator, CONFIDENTIAL};
@@ -143,8 +144,10 @@ pub async fn intake(
             Err(r) => results[*i] = Some(Err(r.into())),
         }
     }
+    let to_store = funds_gate(ctx, to_store, &mut results, now_ms / 1000).await;
     if !to_store.is_empty() {
         let (index, new): (Vec<usize>, Vec<NewIntent>) = to_store.into_iter().unzip();
+        let spends: Vec<Spend> = new.iter().map(Spend::of).collect();
         match ctx.store.insert_intents(new).await {
             Ok(outcomes) => {
                 let mut inserted = 0;
@@ -165,6 +168,9 @@ pub async fn intake(
                 }
             }
             Err(e) => {
+                for spend in &spends {
+                    ctx.validator.funds.release(spend);
+                }
                 let err = ApiError::internal(e);
                 for i in index {
                     results[i] = Some(Err(err.clone()));
@@ -182,6 +188,45 @@ pub async fn intake(
             r
         })
         .collect()
+}
+
+/// The fee payer's protection (`crate::funds`): refuses backed-off senders and intents their
+/// funds cannot cover; keeps the rest, in order.
+async fn funds_gate(
+    ctx: &Ctx,
+    to_store: Vec<(usize, NewIntent)>,
+    results: &mut [Option<Result<Submitted, ApiError>>],
+    now_unix: i64,
+) -> Vec<(usize, NewIntent)> {
+    if !ctx.config.intake.check_funds || to_store.is_empty() {
+        return to_store;
+    }
+    let mut candidates = Vec::with_capacity(to_store.len());
+    for (i, new) in to_store {
+        match ctx
+            .validator
+            .funds
+            .check_backoff(&Pubkey::new_from_array(new.sender))
+        {
+            Ok(()) => candidates.push((i, new)),
+            Err(r) => results[i] = Some(Err(r.into())),
+        }
+    }
+    let spends: Vec<Spend> = candidates.iter().map(|(_, n)| Spend::of(n)).collect();
+    let now = ctx.validator.chain.cluster_now().unwrap_or(now_unix);
+    let verdicts = ctx
+        .validator
+        .funds
+        .check(&spends, now, ctx.store.as_ref())
+        .await;
+    let mut kept = Vec::with_capacity(candidates.len());
+    for ((i, new), verdict) in candidates.into_iter().zip(verdicts) {
+        match verdict {
+            Ok(()) => kept.push((i, new)),
+            Err(r) => results[i] = Some(Err(r.into())),
+        }
+    }
+    kept
 }
 
 pub(super) fn bad(code: &'static str, message: impl Into<String>) -> ApiError {

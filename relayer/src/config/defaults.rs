@@ -41,6 +41,10 @@ pub const DEFAULT_MAX_AMOUNT_LAMPORTS: u64 = 1_000_000_000_000;
 pub const DEFAULT_MAX_FEE_LAMPORTS: u64 = 50_000;
 /// `[intake] nonce_cache_ttl_ms`.
 pub const DEFAULT_NONCE_CACHE_TTL_MS: u64 = 2_000;
+/// `[intake] failure_backoff_strikes`.
+pub const DEFAULT_FAILURE_BACKOFF_STRIKES: u32 = 3;
+/// `[intake] failure_backoff_seconds`.
+pub const DEFAULT_FAILURE_BACKOFF_SECONDS: u64 = 60;
 /// `[intake] default_intent_expiry_seconds`.
 pub const DEFAULT_INTENT_EXPIRY_SECONDS: u64 = 3_600;
 

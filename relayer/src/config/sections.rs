@@ -125,6 +125,13 @@ pub struct IntakeConfig {
     pub nonce_cache_ttl_ms: u64,
     /// Expiry given to intents that carry none, in seconds.
     pub default_intent_expiry_seconds: u64,
+    /// Refuse intents the sender's funds (vault, or allowance and balance) cannot cover on top
+    /// of its other open intents here (`insufficient_funds`); see `crate::funds`.
+    pub check_funds: bool,
+    /// On-chain rejections a sender causes within ten minutes before it is backed off.
+    pub failure_backoff_strikes: u32,
+    /// First back-off, in seconds (doubling with each further one, at most an hour).
+    pub failure_backoff_seconds: u64,
 }
 
 impl Default for IntakeConfig {
@@ -137,6 +144,9 @@ impl Default for IntakeConfig {
             allowed_mints: Vec::new(),
             nonce_cache_ttl_ms: DEFAULT_NONCE_CACHE_TTL_MS,
             default_intent_expiry_seconds: DEFAULT_INTENT_EXPIRY_SECONDS,
+            check_funds: true,
+            failure_backoff_strikes: DEFAULT_FAILURE_BACKOFF_STRIKES,
+            failure_backoff_seconds: DEFAULT_FAILURE_BACKOFF_SECONDS,
         }
     }
 }

@@ -23,17 +23,15 @@ async fn demo_reaches_every_outcome() {
     assert_eq!(report.intents, 9);
     assert_eq!(report.conflicts, 1);
     assert_eq!(report.expired, 1);
-    assert_eq!(report.rejected, 1);
+    assert_eq!(report.rejected, 0);
+    assert_eq!(report.refused, 1);
     assert_eq!(report.settled, 6);
     assert!(report.balances_ok);
     assert!(
         report.transactions >= 2 && report.intents_per_tx > 1.0,
         "{report:?}"
     );
-    assert_eq!(
-        report.outcomes.get("rejected: insufficient_funds"),
-        Some(&1)
-    );
+    assert_eq!(report.outcomes.get("refused: insufficient_funds"), Some(&1));
 }
 
 #[test]

@@ -8,6 +8,7 @@ mod cli;
 mod demo;
 mod faults;
 mod harness;
+mod hostile;
 mod noise;
 mod noise_attacks;
 mod noise_cli;

@@ -166,7 +166,7 @@ async fn double_spend_expiry_poor_vault_and_isolation() {
         },
     )
     .unwrap();
-    // The vault cannot cover it: rejected by the program, neighbours unaffected.
+    // The vault cannot cover it: refused at intake, before it can cost the fee payer anything.
     let (_, too_big) = h.sol_intent(&poor, &poor_pool, 0, merchant, SOL / 2).await;
     // A token intent whose recipient has no token account: the program rejects it alone
     // (`destination_unavailable`) and its neighbours settle in the same transaction.
@@ -203,10 +203,13 @@ async fn double_spend_expiry_poor_vault_and_isolation() {
         running.admin(http, "pause", Some(ADMIN)).await,
         StatusCode::OK
     );
-    for s in [&neighbour, &first, &second, &short, &too_big, &orphan] {
+    for s in [&neighbour, &first, &second, &short, &orphan] {
         let (status, body) = running.submit(http, s).await;
         assert_eq!(status, StatusCode::ACCEPTED, "{body}");
     }
+    let (status, body) = running.submit(http, &too_big).await;
+    assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY, "{body}");
+    assert_eq!(body["error"]["code"], "insufficient_funds", "{body}");
     // A recipient the runtime never lets a program write (a sysvar) is refused at intake.
     let (status, body) = running.submit(http, &culprit).await;
     assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY, "{body}");
@@ -234,9 +237,12 @@ async fn double_spend_expiry_poor_vault_and_isolation() {
     assert_eq!(running.status_of(&second).await, Status::Conflict);
     assert_eq!(running.status_of(&short).await, Status::Expired);
     assert_eq!(running.status_of(&neighbour).await, Status::Settled);
-    let (_, body) = running.get(http, &hex::encode(too_big.id())).await;
-    assert_eq!(body["status"], "rejected");
-    assert_eq!(body["reason"], "insufficient_funds");
+    let (status, _) = running.get(http, &hex::encode(too_big.id())).await;
+    assert_eq!(
+        status,
+        StatusCode::NOT_FOUND,
+        "nothing stored for a refused intent"
+    );
     let (_, body) = running.get(http, &hex::encode(orphan.id())).await;
     assert_eq!(body["status"], "rejected", "{body}");
     assert_eq!(body["reason"], "destination_unavailable", "{body}");
