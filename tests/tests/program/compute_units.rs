@@ -135,7 +135,7 @@ async fn instruction_budgets() {
     let args = toss_intent_processor::instructions::ConfigUpdateArgs {
         max_intent_lifetime_secs: 600,
         max_relayer_fee: 1_000,
-        withdrawal_delay_secs: 900,
+        withdrawal_delay_secs: 7_200,
         withdrawal_window_secs: 3_600,
     };
     let used = cu(&mut env, config_update_ix(&next.pubkey(), args), &next).await;

@@ -127,7 +127,10 @@ dual_mode!(
         // The admin lowers the lifetime and the fee cap: scheduled, not applied.
         let out = env
             .send(
-                &[config_update_ix(&admin.pubkey(), update(600, 1_000, 900))],
+                &[config_update_ix(
+                    &admin.pubkey(),
+                    update(600, 1_000, WITHDRAWAL_DELAY_SECS),
+                )],
                 &[&admin],
             )
             .await;
@@ -156,7 +159,10 @@ dual_mode!(
             .assert_toss_error(1, toss_intent_processor::error::TossError::FeeExceedsCap);
         // The next update folds the due change in first.
         env.send(
-            &[config_update_ix(&admin.pubkey(), update(600, 2_000, 900))],
+            &[config_update_ix(
+                &admin.pubkey(),
+                update(600, 2_000, WITHDRAWAL_DELAY_SECS),
+            )],
             &[&admin],
         )
         .await
@@ -169,7 +175,62 @@ dual_mode!(
                 c.withdrawal_delay_secs,
                 c.bounds_change_at
             ),
-            (600, 2_000, 900, 0)
+            (600, 2_000, WITHDRAWAL_DELAY_SECS, 0)
+        );
+    }
+);
+
+dual_mode!(
+    a_shorter_delay_waits_for_every_held_intent,
+    |mode| async move {
+        let mut env = Env::start(mode).await;
+        let admin = env.admin.insecure_clone();
+        // Below the lifetime in force: refused (lower the lifetime first).
+        env.send(
+            &[config_update_ix(
+                &admin.pubkey(),
+                update(600, FEE_CAP, LIFETIME_SECS - 1),
+            )],
+            &[&admin],
+        )
+        .await
+        .assert_toss_error(0, TossError::WithdrawalDelayOutOfBounds);
+        // The lifetime goes down first (after a full old lifetime)...
+        env.send(
+            &[config_update_ix(
+                &admin.pubkey(),
+                update(600, FEE_CAP, WITHDRAWAL_DELAY_SECS),
+            )],
+            &[&admin],
+        )
+        .await
+        .assert_ok();
+        let first = config(&mut env).await.bounds_change_at;
+        env.set_now(first).await;
+        // ...then the delay: an intent accepted just before `first` under the old lifetime
+        // may expire at `first + LIFETIME_SECS`; a withdrawal under the new delay must not
+        // execute before that, so the change waits until `first + LIFETIME_SECS - 900`.
+        env.send(
+            &[config_update_ix(&admin.pubkey(), update(600, FEE_CAP, 900))],
+            &[&admin],
+        )
+        .await
+        .assert_ok();
+        let c = config(&mut env).await;
+        assert_eq!(
+            c.max_intent_lifetime_secs, 600,
+            "the first change was folded in"
+        );
+        assert!(
+            c.bounds_change_at >= first + LIFETIME_SECS - 900,
+            "{} < {}",
+            c.bounds_change_at,
+            first + LIFETIME_SECS - 900
+        );
+        assert_eq!(c.bounds_at(c.bounds_change_at).withdrawal_delay_secs, 900);
+        assert_eq!(
+            c.bounds_at(c.bounds_change_at - 1).withdrawal_delay_secs,
+            WITHDRAWAL_DELAY_SECS
         );
     }
 );

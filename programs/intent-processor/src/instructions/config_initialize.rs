@@ -98,6 +98,7 @@ pub fn handler(ctx: Context<ConfigInitialize>, args: ConfigInitializeArgs) -> Re
         paused_secs_total: 0,
         pending_bounds: ConfigBounds::default(),
         bounds_change_at: 0,
+        expiry_horizon: 0,
     });
     config.invariant()?;
     emit_event(&ConfigInitialized {

@@ -3,6 +3,11 @@
 //! cap, a shorter withdrawal delay) is scheduled: it takes effect one full max intent lifetime
 //! (of the bounds in force) later, when every intent acceptable today has expired. Other
 //! changes take effect at once. A new update replaces a scheduled one that is not due yet.
+//!
+//! A shorter withdrawal delay must also outlast every intent merchants may hold: it may not go
+//! below the lifetime in force (lower the lifetime first, then the delay), and it takes effect
+//! no earlier than `expiry_horizon − new delay`, so a withdrawal requested under it executes
+//! only after every intent accepted under a longer, superseded lifetime has expired.
 
 use crate::error::TossError;
 use crate::events::{emit_event, ConfigUpdated};
@@ -58,10 +63,22 @@ pub fn handler(ctx: Context<ConfigUpdate>, args: ConfigUpdateArgs) -> Result<()>
     config.apply_due(now);
     let current = config.bounds();
     let next = args.bounds();
+    let shorter_delay = next.withdrawal_delay_secs < current.withdrawal_delay_secs;
+    require!(
+        !shorter_delay || next.withdrawal_delay_secs >= current.max_intent_lifetime_secs,
+        TossError::WithdrawalDelayOutOfBounds
+    );
     let effective_at = if current.needs_notice(&next) {
-        let at = now
+        let mut at = now
             .checked_add(current.max_intent_lifetime_secs)
             .ok_or(TossError::ArithmeticOverflow)?;
+        if shorter_delay {
+            at = at.max(
+                config
+                    .expiry_horizon
+                    .saturating_sub(next.withdrawal_delay_secs),
+            );
+        }
         config.pending_bounds = next;
         config.bounds_change_at = at;
         at
@@ -71,6 +88,12 @@ pub fn handler(ctx: Context<ConfigUpdate>, args: ConfigUpdateArgs) -> Result<()>
         config.bounds_change_at = 0;
         now
     };
+    // Intents accepted under the current lifetime until the change may expire this late.
+    config.expiry_horizon = config.expiry_horizon.max(
+        effective_at
+            .checked_add(current.max_intent_lifetime_secs)
+            .ok_or(TossError::ArithmeticOverflow)?,
+    );
     config.invariant()?;
     emit_event(&ConfigUpdated {
         max_intent_lifetime_secs: next.max_intent_lifetime_secs,

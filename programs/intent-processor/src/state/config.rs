@@ -51,6 +51,10 @@ pub struct Config {
     pub pending_bounds: ConfigBounds,
     /// Unix seconds from which `pending_bounds` are in force; 0 when no change is scheduled.
     pub bounds_change_at: i64,
+    /// The latest expiry an intent accepted under lifetime bounds no longer in force may have
+    /// (unix seconds; 0 at first). A shorter withdrawal delay takes effect only once a
+    /// withdrawal requested under it cannot execute before that moment.
+    pub expiry_horizon: i64,
 }
 
 /// The admin-settable bounds.
