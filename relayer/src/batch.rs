@@ -339,10 +339,15 @@ pub async fn pack_item(ctx: &Ctx, record: &IntentRecord) -> Result<PackItem, Rel
             )?
         }
     };
+    // SOL fees are capped by the program's config too (token fees only by the intent).
+    let fee = match (intent.mint, ctx.validator.chain.fee_cap()) {
+        (None, Some(cap)) => intent.max_fee.min(cap),
+        _ => intent.max_fee,
+    };
     Ok(PackItem {
         signed,
         metas,
-        fee: intent.max_fee,
+        fee,
         nonce: intent.nonce_account,
     })
 }

@@ -17,6 +17,9 @@ use toss_sdk::cluster::Cluster;
 /// How often the config and the cluster clock are read again.
 pub const REFRESH: Duration = Duration::from_secs(10);
 
+/// How far ahead [`ChainRules::fee_cap`] looks for a scheduled lower cap (seconds).
+pub const FEE_CAP_LOOKAHEAD: i64 = 300;
+
 /// One read of the chain.
 #[derive(Clone, Debug)]
 struct Reading {
@@ -94,6 +97,23 @@ impl ChainRules {
         self.reading()
             .and_then(|r| r.config)
             .map(|c| c.bounds_at(now).max_intent_lifetime_secs)
+    }
+
+    /// The highest relayer fee (lamports) the program lets a SOL intent pay now and over the
+    /// next [`FEE_CAP_LOOKAHEAD`] (a scheduled lower cap may take effect while a batch is in
+    /// flight), if the config was read. The batcher asks `min(max_fee, this)`: asking more
+    /// fails the whole transaction (`FeeExceedsCap`), so one payer offering a fee above the
+    /// cap could otherwise sink every batch it joins.
+    pub fn fee_cap(&self) -> Option<u64> {
+        let now = self.cluster_now()?;
+        let config = self.reading()?.config?;
+        Some(
+            config.bounds_at(now).max_relayer_fee.min(
+                config
+                    .bounds_at(now.saturating_add(FEE_CAP_LOOKAHEAD))
+                    .max_relayer_fee,
+            ),
+        )
     }
 
     /// The config's address and what intake uses of it (for `/healthz` and the start log).

@@ -160,3 +160,69 @@ async fn a_hostile_payer_cannot_drain_the_fee_payer() {
     println!("hostile: 1000 refused at intake (0 lamports); 4 failed on-chain for {spent} lamports; back-off after 3 strikes");
     running.relayer.shutdown().await.unwrap();
 }
+
+/// A payer offering a fee above the program's cap must not sink the batches it joins: the
+/// relayer asks `min(max_fee, cap)` (asking more fails the whole transaction).
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_fee_above_the_program_cap_is_capped_not_fatal() {
+    let h = Harness::new().await;
+    let http = &h.http;
+    let (payer, pool) = h.payer(SOL, 4).await;
+    let merchant = solana_keypair::Keypair::new().pubkey();
+    let mut cfg = config();
+    cfg.intake.max_fee_lamports = 1_000_000;
+    cfg.batch.max_wait_ms = 300;
+    let running = h.start(cfg).await;
+    assert_eq!(
+        running.admin(http, "pause", Some(ADMIN)).await,
+        StatusCode::OK
+    );
+    let cap = toss_relayer::local::MAX_RELAYER_FEE;
+    let mut signed = Vec::new();
+    for (i, max_fee) in [(0u32, cap * 4), (1, 5_000), (2, cap + 1), (3, 1_000)] {
+        let (nonce_account, nonce_value) = pool.nonce(i).unwrap();
+        let intent = Intent {
+            sender: payer.pubkey(),
+            recipient: merchant,
+            mint: None,
+            amount: SOL / 100,
+            nonce_account,
+            nonce_value,
+            expiry: h.now().await + 600,
+            max_fee,
+            reference: None,
+        };
+        let s = SignedIntent::sign(&payer, &intent).unwrap();
+        let (status, body) = running.submit(http, &s).await;
+        assert_eq!(status, StatusCode::ACCEPTED, "{body}");
+        signed.push(s);
+    }
+    let fee_payer = h.fee_payer.pubkey();
+    let before = h.cluster.balance(&fee_payer).await.unwrap();
+    assert_eq!(
+        running.admin(http, "resume", Some(ADMIN)).await,
+        StatusCode::OK
+    );
+    running.settle_all().await;
+    for s in &signed {
+        assert_eq!(running.status_of(s).await, Status::Settled);
+    }
+    assert_eq!(h.cluster.balance(&merchant).await.unwrap(), 4 * (SOL / 100));
+    // Fees earned: cap + 5,000 + cap + 1,000; transaction fees: 5,000 per signature
+    // (one per transaction plus one precompile signature per intent).
+    let txs = running
+        .relayer
+        .ctx
+        .metrics
+        .transactions
+        .with_label_values(&["landed"])
+        .get();
+    let after = h.cluster.balance(&fee_payer).await.unwrap();
+    let earned = 2 * cap + 6_000;
+    assert_eq!(
+        after + 5_000 * (txs + 4),
+        before + earned,
+        "{txs} transactions"
+    );
+    running.relayer.shutdown().await.unwrap();
+}
