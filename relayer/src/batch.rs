@@ -304,6 +304,9 @@ pub async fn build_instructions(
     ctx: &Ctx,
     records: &[IntentRecord],
 ) -> Result<Vec<Instruction>, RelayerError> {
+    // The fee cap comes from the program's config: keep the reading fresh even when no
+    // intake traffic refreshes it.
+    ctx.validator.chain.refresh_if_stale().await;
     let mut items = Vec::with_capacity(records.len());
     for r in records {
         items.push(pack_item(ctx, r).await?);

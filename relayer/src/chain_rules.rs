@@ -99,6 +99,12 @@ impl ChainRules {
             .map(|c| c.bounds_at(now).max_intent_lifetime_secs)
     }
 
+    /// `Config::expiry_horizon`: intents expiring no later than this settle whatever the
+    /// lifetime bound in force (they were acceptable under a longer one, since lowered).
+    pub fn expiry_horizon(&self) -> Option<i64> {
+        self.reading()?.config.map(|c| c.expiry_horizon)
+    }
+
     /// The highest relayer fee (lamports) the program lets a SOL intent pay now and over the
     /// next [`FEE_CAP_LOOKAHEAD`] (a scheduled lower cap may take effect while a batch is in
     /// flight), if the config was read. The batcher asks `min(max_fee, this)`: asking more

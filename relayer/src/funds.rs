@@ -137,7 +137,11 @@ pub struct Funds {
     token_programs: Mutex<HashMap<Pubkey, Pubkey>>,
     open: Mutex<HashMap<Purse, Held>>,
     strikes: Mutex<HashMap<Pubkey, Strikes>>,
+    checked: std::sync::atomic::AtomicU64,
 }
+
+/// How many checked intents between two sweeps of expired reservations.
+pub const SWEEP_EVERY: u64 = 4_096;
 
 impl Funds {
     /// Funds read from `cluster`, cached for `ttl`; back-off after `strikes` strikes for
@@ -152,6 +156,7 @@ impl Funds {
             token_programs: Mutex::new(HashMap::new()),
             open: Mutex::new(HashMap::new()),
             strikes: Mutex::new(HashMap::new()),
+            checked: std::sync::atomic::AtomicU64::new(0),
         }
     }
 
@@ -241,14 +246,25 @@ impl Funds {
         for s in spends {
             let purse = (s.sender, s.mint);
             let available = u128::from(balances.get(&purse).copied().unwrap_or(0));
-            let mut total = self.total_with(&purse, s);
-            if total > available && !pruned.contains(&purse) {
+            if self.total_with(&purse, s) > available && !pruned.contains(&purse) {
                 // Only on the way to a refusal: drop reservations of intents that expired or
                 // reached a final state, then count again.
                 self.prune(&purse, now_unix, store).await;
                 pruned.push(purse);
-                total = self.total_with(&purse, s);
             }
+            // Checked and held under one lock: two concurrent requests of one sender cannot
+            // both take the same funds.
+            let total = match self.open.lock() {
+                Ok(mut all) => {
+                    let held = all.entry(purse).or_default();
+                    let total = held.total_with(s);
+                    if total <= available {
+                        held.insert(s);
+                    }
+                    total
+                }
+                Err(_) => u128::MAX,
+            };
             if total > available {
                 out.push(Err(Rejection::new(
                     "insufficient_funds",
@@ -263,11 +279,41 @@ impl Funds {
                     ),
                 )));
             } else {
-                self.hold(std::slice::from_ref(s));
                 out.push(Ok(()));
             }
         }
+        self.sweep_now_and_then(spends.len(), now_unix);
         out
+    }
+
+    /// Every [`SWEEP_EVERY`] checked intents, drops reservations that expired (every intent
+    /// expires, so this bounds memory to intents still within their lifetime), purses left
+    /// empty, and strike records that no longer matter.
+    fn sweep_now_and_then(&self, checked: usize, now_unix: i64) {
+        let before = self
+            .checked
+            .fetch_add(checked as u64, std::sync::atomic::Ordering::Relaxed);
+        if before / SWEEP_EVERY == (before + checked as u64) / SWEEP_EVERY {
+            return;
+        }
+        if let Ok(mut all) = self.open.lock() {
+            for held in all.values_mut() {
+                for id in held.expired(now_unix) {
+                    held.remove(&id);
+                }
+            }
+            all.retain(|_, held| !held.ids.is_empty());
+        }
+        if let Ok(mut strikes) = self.strikes.lock() {
+            let now = Instant::now();
+            strikes.retain(|_, s| {
+                s.until.is_some_and(|u| u > now)
+                    || s.first
+                        .is_some_and(|f| now.duration_since(f) <= STRIKE_WINDOW)
+                    || s.backoffs > 0
+                        && s.until.is_some_and(|u| now.duration_since(u) < MAX_BACKOFF)
+            });
+        }
     }
 
     /// Forgets a reservation (the intent was not stored after all).

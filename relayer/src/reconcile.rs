@@ -20,21 +20,20 @@ use toss_sdk::cluster::TxStatus;
 use toss_sdk::events::{outcomes, Outcome};
 use toss_sdk::wallet::describe_tx_error;
 
-/// Rejections the payer controls (funds, allowance, its own or its recipient's accounts, the
-/// mint): strikes towards a back-off (`crate::funds`). Expiry, a used nonce and the like are
-/// not: they cost the payer its intent, and a relayer race can cause them.
+/// Rejections the payer controls (funds, allowance, its own token account, the mint, a recipient
+/// no program can pay): strikes towards a back-off (`crate::funds`). Expiry, a used nonce and
+/// the like are not (a relayer race can cause them), nor what the recipient controls (its
+/// token account closed, its balance below rent), so a hostile merchant cannot get an honest
+/// payer backed off.
 fn payer_caused(reason: &RejectReason) -> bool {
     matches!(
         reason,
         RejectReason::InsufficientFunds
             | RejectReason::AllowanceExceeded
             | RejectReason::AccountFrozen
-            | RejectReason::UnsupportedAccount
-            | RejectReason::RecipientNotRentExempt
             | RejectReason::RecipientExecutable
             | RejectReason::RecipientNotWritable
             | RejectReason::SourceUnavailable
-            | RejectReason::DestinationUnavailable
             | RejectReason::UnsupportedMint
     )
 }

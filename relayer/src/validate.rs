@@ -222,7 +222,8 @@ impl Validator {
             .chain
             .max_lifetime(now_unix)
             .map_or(own, |program| program.min(own));
-        if lifetime > limit {
+        let within_horizon = self.chain.expiry_horizon().is_some_and(|h| expiry <= h);
+        if lifetime > limit && !within_horizon {
             return Err(Rejection::new(
                 "lifetime_too_long",
                 format!("intent expires in {lifetime} s, the limit is {limit} s"),

@@ -3,11 +3,14 @@
 //! nonce closes) and what it already accepted.
 //!
 //! The rule for a pending withdrawal (or nonce close): the program lets it execute only in
-//! `[unlocks_at, window_ends_at]` (later if settlement is paused, never after the window), and
-//! any request made after the sync unlocks only after the longest intent lifetime. So an intent
-//! is accepted only if it still settles when every withdrawal that could execute before the
-//! intent's expiry is executed first: its amount is reserved, and an intent on a nonce whose
-//! close could execute before the intent's expiry is refused.
+//! `[unlocks_at, window_ends_at]` (later if settlement is paused, never after the window). A
+//! request the payee has seen is reserved: an intent is accepted only if it still settles when
+//! every withdrawal that could execute before the intent's expiry is executed first, and an
+//! intent on a nonce whose close could execute before its expiry is refused. A request the
+//! payee has *not* seen (made after its last sync) unlocks no earlier than `sync time + the
+//! shortest withdrawal delay + 1 s`, so an intent must expire by `sync time + that delay`
+//! (`sync_deadline`): a merchant who synced long ago must sync again, or accept only intents
+//! that expire sooner.
 
 use crate::pool_file::{PendingWindow, PendingWithdrawal, PoolFile};
 use crate::SignedIntent;
@@ -34,21 +37,31 @@ pub struct PayeeView {
     pub pending_withdrawal: Option<PendingWithdrawal>,
     /// A pending close request of the intent's nonce account as last seen online.
     pub nonce_close: Option<PendingWindow>,
+    /// The last expiry safe against requests made after the payee's sync: sync time plus the
+    /// shortest withdrawal delay in force or scheduled then (`None`: not known, not checked —
+    /// only for callers that watch the chain themselves).
+    pub sync_deadline: Option<i64>,
 }
 
 impl PayeeView {
-    /// The view of an intent on `nonce` from the payer's synced pool file (`toss nonce list`),
-    /// for the merchant `me` at `now`, with `already_accepted` of this payer's intents held.
-    /// `None` when the pool file carries no vault snapshot (written by an older version).
+    /// The view of a SOL `intent` from the payer's synced pool file (`toss nonce list`), for
+    /// the merchant `me` at `now`, with `already_accepted` of this payer's intents held.
+    /// `None` when the pool file carries no vault snapshot (written by an older version), and
+    /// for token intents: the pool file carries the vault, not the token allowance, so a
+    /// merchant accepting token intents offline builds the view from its own sync of the
+    /// payer's token account.
     pub fn from_pool(
         pool: &PoolFile,
         me: Pubkey,
         now: i64,
-        nonce: &Pubkey,
+        intent: &toss_intent_processor::intent::Intent,
         already_accepted: u64,
     ) -> Option<Self> {
+        if intent.mint.is_some() {
+            return None;
+        }
         let vault = pool.vault?;
-        let entry = pool.entry_of(nonce);
+        let entry = pool.entry_of(&intent.nonce_account);
         let known_nonce_value = entry.and_then(|e| {
             bs58::decode(&e.value)
                 .into_vec()
@@ -64,6 +77,11 @@ impl PayeeView {
             already_accepted,
             pending_withdrawal: vault.pending_withdrawal,
             nonce_close: entry.and_then(|e| e.close),
+            sync_deadline: Some(
+                vault
+                    .synced_at
+                    .saturating_add(vault.min_withdrawal_delay_secs),
+            ),
         })
     }
 }
@@ -91,6 +109,9 @@ pub enum Refusal {
     WithdrawalPending,
     /// A close request of the intent's nonce could execute before the intent expires.
     NonceClosing,
+    /// The intent expires after `sync_deadline`: a withdrawal or nonce close requested since
+    /// the payee's last sync could execute first. Sync again (or ask for a shorter expiry).
+    SyncTooOld,
 }
 
 /// The verdict of [`check`].
@@ -116,6 +137,12 @@ pub fn check(signed: &SignedIntent, view: &PayeeView) -> Verdict {
     }
     if intent.expiry.saturating_sub(view.now) > view.max_lifetime_secs {
         return Verdict::Refuse(Refusal::LifetimeTooLong);
+    }
+    if view
+        .sync_deadline
+        .is_some_and(|deadline| intent.expiry > deadline)
+    {
+        return Verdict::Refuse(Refusal::SyncTooOld);
     }
     match view.known_nonce_value {
         None => return Verdict::Refuse(Refusal::UnknownNonce),
@@ -179,6 +206,7 @@ mod tests {
             already_accepted: 0,
             pending_withdrawal: None,
             nonce_close: None,
+            sync_deadline: Some(10_000),
         };
         (SignedIntent::sign(&payer, &intent).unwrap(), view)
     }
@@ -222,6 +250,10 @@ mod tests {
                     })
                 }),
                 Refusal::WithdrawalPending,
+            ),
+            (
+                Box::new(|v, _| v.sync_deadline = Some(9_999)),
+                Refusal::SyncTooOld,
             ),
             (
                 Box::new(|v, _| {

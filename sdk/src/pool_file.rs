@@ -5,6 +5,7 @@
 //! {"owner": "<base58>", "nonces": [{"index": 0, "address": "<base58>", "value": "<base58>",
 //!   "close": {"unlocks_at": 0, "window_ends_at": 0}}],
 //!  "vault": {"synced_at": 0, "spendable": 0, "max_intent_lifetime_secs": 0,
+//!            "min_withdrawal_delay_secs": 0,
 //!            "pending_withdrawal": {"amount": 0, "unlocks_at": 0, "window_ends_at": 0}}}
 //! ```
 //! `close` (a pending close request of that nonce) and `pending_withdrawal` are present only
@@ -77,6 +78,10 @@ pub struct VaultSnapshot {
     pub spendable: u64,
     /// The program's max intent lifetime in force at `synced_at`.
     pub max_intent_lifetime_secs: i64,
+    /// The shortest withdrawal delay in force or scheduled at `synced_at`: a request made after
+    /// the sync cannot execute before `synced_at + this + 1`.
+    #[serde(default)]
+    pub min_withdrawal_delay_secs: i64,
     /// The pending withdrawal, if any.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub pending_withdrawal: Option<PendingWithdrawal>,

@@ -201,10 +201,19 @@ pub async fn vault_snapshot(
             (account.lamports.saturating_sub(floor), pending)
         }
     };
+    // A request made after the sync uses the delay in force when it is made: the current one,
+    // or a scheduled shorter one once due.
+    let in_force = config.bounds_at(now).withdrawal_delay_secs;
+    let min_delay = if config.bounds_change_at != 0 && now < config.bounds_change_at {
+        in_force.min(config.pending_bounds.withdrawal_delay_secs)
+    } else {
+        in_force
+    };
     Ok(VaultSnapshot {
         synced_at: now,
         spendable,
         max_intent_lifetime_secs: config.bounds_at(now).max_intent_lifetime_secs,
+        min_withdrawal_delay_secs: min_delay,
         pending_withdrawal,
     })
 }

@@ -285,7 +285,7 @@ async fn armed_withdrawal_cannot_rob_a_merchant(program: LocalProgram) {
         reference: None,
     };
     let signed = SignedIntent::sign(&payer, &intent).unwrap();
-    let view = PayeeView::from_pool(&pool, merchant, now, &nonce_account, 0).unwrap();
+    let view = PayeeView::from_pool(&pool, merchant, now, &intent, 0).unwrap();
     assert_eq!(
         check(&signed, &view),
         Verdict::Refuse(Refusal::WithdrawalPending),
@@ -303,7 +303,7 @@ async fn armed_withdrawal_cannot_rob_a_merchant(program: LocalProgram) {
         ..intent
     };
     let signed = SignedIntent::sign(&payer, &intent).unwrap();
-    let view = PayeeView::from_pool(&pool, merchant, now, &nonce_account, 0).unwrap();
+    let view = PayeeView::from_pool(&pool, merchant, now, &intent, 0).unwrap();
     assert!(matches!(check(&signed, &view), Verdict::Accept { .. }));
     let late = wallet::withdraw_execute(&cluster, &payer)
         .await
@@ -347,4 +347,62 @@ async fn local_cluster_slots_and_clock_follow_wall_time() {
         .as_secs() as i64;
     let clock = cluster.unix_time().await.unwrap();
     assert!((wall - clock).abs() <= 1, "clock {clock}, wall {wall}");
+}
+
+/// A withdrawal requested after the merchant's sync is invisible to it: the payee check then
+/// accepts only intents that expire before such a request could execute.
+#[tokio::test]
+async fn an_unseen_request_cannot_beat_an_accepted_intent() {
+    use toss_sdk::payee::{check, PayeeView, Refusal, Verdict};
+    let cluster = cluster(LocalProgram::Native).await;
+    let payer = funded(&cluster, 20 * SOL).await;
+    wallet::deposit(&cluster, &payer, 5 * SOL).await.unwrap();
+    wallet::open_nonces(&cluster, &payer, 0..1).await.unwrap();
+    let merchant = funded(&cluster, SOL).await.pubkey();
+    let pool = wallet::fetch_pool(&cluster, &payer.pubkey()).await.unwrap();
+    let vault = pool.vault.unwrap();
+    assert_eq!(vault.min_withdrawal_delay_secs, DELAY);
+    assert!(vault.pending_withdrawal.is_none());
+    // Right after the sync the payer asks for everything back; the merchant does not see it.
+    wallet::withdraw_request(&cluster, &payer, 5 * SOL)
+        .await
+        .unwrap();
+    let (nonce_account, nonce_value) = pool.nonce(0).unwrap();
+    let intent_expiring = |expiry: i64| Intent {
+        sender: payer.pubkey(),
+        recipient: merchant,
+        mint: None,
+        amount: SOL,
+        nonce_account,
+        nonce_value,
+        expiry,
+        max_fee: 5_000,
+        reference: None,
+    };
+    // Much later, offline: an intent expiring after `synced_at + delay` is refused...
+    let now = vault.synced_at + DELAY - 600;
+    let late = intent_expiring(now + 1_200);
+    let signed = SignedIntent::sign(&payer, &late).unwrap();
+    let view = PayeeView::from_pool(&pool, merchant, now, &late, 0).unwrap();
+    assert_eq!(check(&signed, &view), Verdict::Refuse(Refusal::SyncTooOld));
+    // ...one expiring before the earliest unlock of any unseen request is accepted.
+    let soon = intent_expiring(vault.synced_at + DELAY);
+    let signed = SignedIntent::sign(&payer, &soon).unwrap();
+    let view = PayeeView::from_pool(&pool, merchant, now, &soon, 0).unwrap();
+    assert!(matches!(check(&signed, &view), Verdict::Accept { .. }));
+    // The program agrees: the unseen request unlocks strictly after that expiry.
+    let account = cluster
+        .account(&toss_intent_processor::state::Vault::find_address(&payer.pubkey()).0)
+        .await
+        .unwrap()
+        .unwrap();
+    let v: toss_intent_processor::state::Vault =
+        anchor_lang::AccountDeserialize::try_deserialize(&mut account.data.as_slice()).unwrap();
+    assert!(v.withdrawal_unlocks_at > soon.expiry);
+    // Token intents need the merchant's own sync of the allowance.
+    let token = Intent {
+        mint: Some(solana_pubkey::Pubkey::new_unique()),
+        ..soon
+    };
+    assert!(PayeeView::from_pool(&pool, merchant, now, &token, 0).is_none());
 }

@@ -46,6 +46,7 @@ async fn a_hostile_payer_cannot_drain_the_fee_payer() {
         .unwrap();
     h.ata(&h.fee_payer.pubkey(), &mint, 0).await;
     let merchant = solana_keypair::Keypair::new().pubkey();
+    h.ata(&merchant, &mint, 0).await;
     let mut cfg = config();
     cfg.intake.allowed_mints = vec![mint.to_string()];
     cfg.server.rate_limit_per_sender_per_s = 1_000_000;
@@ -139,7 +140,9 @@ async fn a_hostile_payer_cannot_drain_the_fee_payer() {
     running.settle_all().await;
     let spent = before - h.cluster.balance(&fee_payer).await.unwrap();
     for s in &first_wave {
-        assert_eq!(running.status_of(s).await, Status::Rejected);
+        let (_, body) = running.get(http, &hex::encode(s.id())).await;
+        assert_eq!(body["status"], "rejected", "{body}");
+        assert_eq!(body["reason"], "allowance_exceeded", "{body}");
     }
     // The documented bound: strikes + nonces - 1 failing intents, each at most one precompile
     // signature plus one whole transaction's base fee.

@@ -125,7 +125,24 @@ async fn noise_tampering_wrong_keys_and_bad_bindings_are_refused() {
     }
 
     assert_eq!(running.total().await, 0, "nothing may be stored");
-    let text = metrics(&h, &running).await;
+    // Sessions close on their own tasks: wait (bounded) until the last close is counted.
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(5);
+    let text = loop {
+        let text = metrics(&h, &running).await;
+        let closed = |reason: &str| {
+            metric(
+                &text,
+                &format!("toss_noise_sessions_closed_total{{reason=\"{reason}\"}}"),
+            )
+        };
+        let done = closed("decrypt_failed") >= 1.0
+            && closed("handshake_failed") >= 1.0
+            && closed("bad_binding") >= 2.0;
+        if done || std::time::Instant::now() > deadline {
+            break text;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+    };
     assert_eq!(
         metric(
             &text,

@@ -91,7 +91,7 @@ async fn instruction_budgets() {
     )
     .await
     .assert_ok();
-    let later = env.now().await + WITHDRAWAL_DELAY_SECS;
+    let later = env.now().await + WITHDRAWAL_DELAY_SECS + 1;
     env.set_now(later).await;
     let used = cu(&mut env, vault_withdraw_execute_ix(&owner.pubkey()), &owner).await;
     budget("vault_withdraw_execute", used, 6_600); // last measured 6,001
@@ -110,7 +110,7 @@ async fn instruction_budgets() {
     )
     .await;
     budget("nonce_close_request", used, 8_720); // last measured 7,925
-    let later = env.now().await + WITHDRAWAL_DELAY_SECS;
+    let later = env.now().await + WITHDRAWAL_DELAY_SECS + 1;
     env.set_now(later).await;
     let used = cu(
         &mut env,

@@ -328,3 +328,47 @@ dual_mode!(non_admin_cannot_update, |mode| async move {
     .assert_toss_error(0, TossError::Unauthorized);
     assert_eq!(config(&mut env).await.max_relayer_fee, FEE_CAP);
 });
+
+dual_mode!(
+    an_intent_accepted_before_a_lifetime_decrease_still_settles,
+    |mode| async move {
+        let mut env = Env::start(mode).await;
+        let admin = env.admin.insecure_clone();
+        env.send(
+            &[config_update_ix(
+                &admin.pubkey(),
+                update(600, FEE_CAP, WITHDRAWAL_DELAY_SECS),
+            )],
+            &[&admin],
+        )
+        .await
+        .assert_ok();
+        let change = config(&mut env).await.bounds_change_at;
+        // Accepted ten seconds before the change, with the full old lifetime.
+        let mut held = env.payment(5 * SOL, SOL).await;
+        env.set_now(change - 10).await;
+        env.resign(&mut held, |i| i.expiry = change - 10 + LIFETIME_SECS);
+        // After the change it is still further than 600 s from expiry, and settles.
+        env.set_now(change + 1).await;
+        let out = env.settle(std::slice::from_ref(&held.signed), &[0]).await;
+        out.assert_ok();
+        assert!(
+            matches!(out.outcomes()[..], [Outcome::Settled { .. }]),
+            "{:?}",
+            out.outcomes()
+        );
+        // A new intent signed after the change with an expiry beyond the horizon does not.
+        let mut late = env.payment(5 * SOL, SOL).await;
+        let horizon = config(&mut env).await.expiry_horizon;
+        env.resign(&mut late, |i| i.expiry = horizon + 1);
+        let out = env.settle(std::slice::from_ref(&late.signed), &[0]).await;
+        out.assert_ok();
+        assert!(matches!(
+            out.outcomes()[..],
+            [Outcome::Rejected {
+                reason: toss_intent_processor::events::RejectReason::LifetimeTooLong,
+                ..
+            }]
+        ));
+    }
+);

@@ -273,7 +273,7 @@ dual_mode!(
             .await
             .assert_toss_error(0, TossError::WithdrawalLocked);
         // It executes a full delay of unpaused time after the pause ended.
-        let unlocks_at = resumed + WITHDRAWAL_DELAY_SECS;
+        let unlocks_at = resumed + WITHDRAWAL_DELAY_SECS + 1;
         env.set_now(unlocks_at - 1).await;
         execute(&mut env, &owner)
             .await

@@ -73,6 +73,7 @@ pub fn handler(ctx: Context<ConfigUpdate>, args: ConfigUpdateArgs) -> Result<()>
             .checked_add(current.max_intent_lifetime_secs)
             .ok_or(TossError::ArithmeticOverflow)?;
         if shorter_delay {
+            // A request at `at` unlocks at `at + delay + 1 > expiry_horizon`.
             at = at.max(
                 config
                     .expiry_horizon

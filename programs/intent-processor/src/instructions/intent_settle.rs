@@ -87,6 +87,7 @@ pub fn handler<'info>(
     let bounds = accounts.config.bounds_at(now);
     let cx = SettleContext {
         bounds: &bounds,
+        expiry_horizon: accounts.config.expiry_horizon,
         now,
         rent: Rent::get()?,
         next_durable_nonce: nonce::next_durable_nonce(

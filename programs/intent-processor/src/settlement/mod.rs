@@ -18,6 +18,9 @@ use anchor_lang::prelude::*;
 pub struct SettleContext<'a> {
     /// The config's bounds in force now (`Config::bounds_at`).
     pub bounds: &'a ConfigBounds,
+    /// `Config::expiry_horizon`: intents expiring no later than this were acceptable under a
+    /// longer lifetime that has since been lowered, and still settle.
+    pub expiry_horizon: i64,
     /// Clock unix timestamp.
     pub now: i64,
     /// Rent parameters.
@@ -82,7 +85,7 @@ pub fn check_intent(
     fee: u64,
     cx: &SettleContext,
 ) -> core::result::Result<u64, RejectReason> {
-    check_window(intent, cx.bounds, cx.now)?;
+    check_window(intent, cx.bounds, cx.expiry_horizon, cx.now)?;
     check_nonce(
         nonce_info,
         &header.nonce_authority,
@@ -92,10 +95,13 @@ pub fn check_intent(
     intent.amount.checked_add(fee).ok_or(RejectReason::Overflow)
 }
 
-/// Expiry (inclusive) and the configured lifetime bound.
+/// Expiry (inclusive) and the configured lifetime bound, or an expiry within the horizon of a
+/// lifetime that was lowered since (an intent a merchant accepted before the change settles
+/// whenever it is submitted before its expiry).
 pub fn check_window(
     intent: &Intent,
     bounds: &ConfigBounds,
+    expiry_horizon: i64,
     now: i64,
 ) -> core::result::Result<(), RejectReason> {
     if now > intent.expiry {
@@ -103,6 +109,7 @@ pub fn check_window(
     }
     match intent.expiry.checked_sub(now) {
         Some(left) if left <= bounds.max_intent_lifetime_secs => Ok(()),
+        Some(_) if intent.expiry <= expiry_horizon => Ok(()),
         _ => Err(RejectReason::LifetimeTooLong),
     }
 }

@@ -1,8 +1,11 @@
 //! The timing rule shared by the two requests that can void intents merchants hold: a vault
 //! withdrawal and a nonce close.
 //!
-//! A request made at `t` with the config's delay `D` and window `W` unlocks at `t + D` and its
-//! window ends at `t + D + W` (both stored, so a payee can read them). It may execute at `now`
+//! A request made at `t` with the config's delay `D` and window `W` unlocks at `t + D + 1` and
+//! its window ends at `unlocks_at + W` (both stored, so a payee can read them). The extra
+//! second breaks the tie with an intent signed in the request's second with the longest
+//! lifetime (`expiry = t + L <= t + D`): it settles (`now <= expiry`) strictly before the
+//! withdrawal can execute (`now >= unlocks_at`). It may execute at `now`
 //! only when settlement is not paused and
 //! `unlocks_at + (pause clock now − pause clock at request) <= now <= window_ends_at`:
 //! the delay runs only while settlement runs (a pause of `P` seconds moves the unlock `P`
@@ -42,6 +45,7 @@ impl DelayedRequest {
         let bounds = config.bounds_at(now);
         let unlocks_at = now
             .checked_add(bounds.withdrawal_delay_secs)
+            .and_then(|t| t.checked_add(1))
             .ok_or(TossError::ArithmeticOverflow)?;
         let window_ends_at = unlocks_at
             .checked_add(bounds.withdrawal_window_secs)
