@@ -135,9 +135,14 @@ async fn pass(ctx: &Arc<Ctx>, tasks: &mut JoinSet<()>, stopping: bool) -> Result
         .iter()
         .map(|(records, _, _)| records.iter().map(|r| r.id).collect())
         .collect();
-    let batch_ids = ctx.store.open_batches(ids, "batcher").await?;
+    // A group another instance claimed first (or whose nonce is busy there) comes back
+    // `None`: its permit is dropped and its intents stay where they are.
+    let batch_ids = ctx.store.open_batches(ids, "batcher", &ctx.lease).await?;
     for ((records, instructions, permit), batch_id) in ready.into_iter().zip(batch_ids) {
-        claim(ctx, batch_id, &records);
+        let Some(batch_id) = batch_id else {
+            continue;
+        };
+        crate::claims::claim(ctx, batch_id, &records);
         let batch = Batch {
             id: batch_id,
             records,
@@ -147,38 +152,6 @@ async fn pass(ctx: &Arc<Ctx>, tasks: &mut JoinSet<()>, stopping: bool) -> Result
         tasks.spawn(submit::run_batch(ctx.clone(), batch, permit));
     }
     Ok(())
-}
-
-/// Marks a batch and its nonces as taken by a live task.
-pub fn claim(ctx: &Ctx, batch_id: i64, records: &[IntentRecord]) {
-    claim_batch(ctx, batch_id);
-    claim_nonces(ctx, records);
-}
-
-/// Marks a batch as held by a live task; false if one already holds it.
-pub fn claim_batch(ctx: &Ctx, batch_id: i64) -> bool {
-    ctx.active_batches
-        .lock()
-        .map(|mut active| active.insert(batch_id))
-        .unwrap_or(false)
-}
-
-/// Gives up a claim taken with [`claim_batch`] that no task took over.
-pub fn unclaim_batch(ctx: &Ctx, batch_id: i64) {
-    if let Ok(mut active) = ctx.active_batches.lock() {
-        active.remove(&batch_id);
-    }
-}
-
-/// Marks the nonces of `records` as in flight.
-pub fn claim_nonces(ctx: &Ctx, records: &[IntentRecord]) {
-    if let Ok(mut busy) = ctx.busy_nonces.lock() {
-        busy.extend(
-            records
-                .iter()
-                .map(|r| Pubkey::new_from_array(r.nonce_account)),
-        );
-    }
 }
 
 /// Lowest `seq` first, one intent per nonce account, none on a nonce already in flight.

@@ -45,6 +45,11 @@ pub struct DemoOptions {
     /// Most intents per settle transaction (`batch.max_intents`; 1 settles one per
     /// transaction, the baseline batching is measured against).
     pub max_intents: usize,
+    /// Store on PostgreSQL at this URL (its schema should be fresh) instead of a SQLite file.
+    pub database_url: Option<String>,
+    /// Relayer instances sharing the store, each with its own fee payer, intents handed to
+    /// them in turn (more than one needs `database_url`).
+    pub instances: usize,
 }
 
 impl Default for DemoOptions {
@@ -58,6 +63,8 @@ impl Default for DemoOptions {
             scenario: true,
             per_request: 1,
             max_intents: crate::config::DEFAULT_BATCH_MAX_INTENTS,
+            database_url: None,
+            instances: 1,
         }
     }
 }
@@ -101,8 +108,22 @@ struct Payer {
     pool: toss_sdk::pool_file::PoolFile,
 }
 
-/// Runs the demo.
-pub async fn run(opts: DemoOptions) -> Result<DemoReport, RelayerError> {
+/// A cluster with funded payers, their offline intents and the relayer's lookup tables.
+struct World {
+    cluster: Arc<LocalCluster>,
+    fee_payer: Keypair,
+    merchants: Vec<Pubkey>,
+    intents: Vec<SignedIntent>,
+    poor_intents: Vec<SignedIntent>,
+    short_lived: Option<[u8; 32]>,
+    tables: Vec<solana_message::AddressLookupTableAccount>,
+    setup_ms: u64,
+    program_text: String,
+    now: i64,
+}
+
+/// Sets up the cluster, the payers (vaults, nonce pools) and their signed intents.
+async fn setup(opts: &DemoOptions) -> Result<World, RelayerError> {
     let setup_started = Instant::now();
     let program_text = local::describe(&opts.program);
     let (cluster, fee_payer) = local::start(opts.program.clone()).await?;
@@ -183,8 +204,36 @@ pub async fn run(opts: DemoOptions) -> Result<DemoReport, RelayerError> {
         Vec::new()
     };
     let setup_ms = setup_started.elapsed().as_millis() as u64;
+    Ok(World {
+        cluster,
+        fee_payer,
+        merchants,
+        intents,
+        poor_intents,
+        short_lived,
+        tables,
+        setup_ms,
+        program_text,
+        now,
+    })
+}
 
-    // The relayer, on a SQLite file in a temp dir and a random local port.
+/// Runs the demo (or, with `instances` > 1 on PostgreSQL, several relayers sharing its work).
+pub async fn run(opts: DemoOptions) -> Result<DemoReport, RelayerError> {
+    let World {
+        cluster,
+        fee_payer,
+        merchants,
+        intents,
+        poor_intents,
+        short_lived,
+        tables,
+        setup_ms,
+        program_text,
+        now,
+    } = setup(&opts).await?;
+
+    // The relayers, on a SQLite file in a temp dir (or PostgreSQL) and random local ports.
     let dir = tempfile::tempdir().map_err(|e| RelayerError::Other(e.to_string()))?;
     let token = hex::encode(Keypair::new().pubkey().to_bytes());
     let mut config = Config::default();
@@ -196,26 +245,49 @@ pub async fn run(opts: DemoOptions) -> Result<DemoReport, RelayerError> {
     config.batch.max_wait_ms = 50;
     config.batch.max_intents = opts.max_intents.max(1);
     config.reconcile.sweep_interval_ms = 250;
-    let store: Arc<dyn Store> = Arc::new(SqliteStore::open(dir.path().join("relayer.sqlite"))?);
-    let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
-        .await
-        .map_err(|e| RelayerError::Server(e.to_string()))?;
-    let relayer = Relayer::new(
-        Arc::new(config),
-        cluster.clone(),
-        store.clone(),
-        fee_payer.insecure_clone(),
-    )?
-    .with_lookup_tables(tables.clone())
-    .start(listener)
-    .await?;
-    let url = relayer.url();
+    let instances = opts.instances.max(1);
+    if instances > 1 && opts.database_url.is_none() {
+        return Err(RelayerError::Other(
+            "several instances share a PostgreSQL store: give a database URL".into(),
+        ));
+    }
+    let mut relayers = Vec::with_capacity(instances);
+    let mut stores: Vec<Arc<dyn Store>> = Vec::with_capacity(instances);
+    for i in 0..instances {
+        let store: Arc<dyn Store> = match &opts.database_url {
+            Some(url) => Arc::new(crate::store::PgStore::connect(url).await?),
+            None => Arc::new(SqliteStore::open(dir.path().join("relayer.sqlite"))?),
+        };
+        // The first instance pays with the lookup tables' authority; the others with their
+        // own funded fee payers.
+        let payer = if i == 0 {
+            fee_payer.insecure_clone()
+        } else {
+            local::funded(&cluster, 20 * SOL).await?
+        };
+        let mut config = config.clone();
+        config.store.instance_id = Some(format!("demo-{i}"));
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
+            .await
+            .map_err(|e| RelayerError::Server(e.to_string()))?;
+        let relayer = Relayer::new(Arc::new(config), cluster.clone(), store.clone(), payer)?
+            .with_lookup_tables(tables.clone())
+            .start(listener)
+            .await?;
+        relayers.push(relayer);
+        stores.push(store);
+    }
+    let store = stores[0].clone();
+    let urls: Vec<String> = relayers.iter().map(|r| r.url()).collect();
+    let url = urls[0].clone();
     let http = reqwest::Client::new();
     let started = Instant::now();
     if opts.scenario {
-        admin(&http, &url, &token, "pause").await?;
+        for url in &urls {
+            admin(&http, url, &token, "pause").await?;
+        }
     }
-    submit_all(&http, &url, &intents, opts.per_request).await?;
+    submit_all(&http, &urls, &intents, opts.per_request).await?;
     // The poor payer's intent: refused at intake, before it can cost the fee payer anything.
     let mut refused = 0;
     for s in &poor_intents {
@@ -244,17 +316,23 @@ pub async fn run(opts: DemoOptions) -> Result<DemoReport, RelayerError> {
                 tokio::time::sleep(Duration::from_millis(100)).await;
             }
         }
-        admin(&http, &url, &token, "resume").await?;
+        for url in &urls {
+            admin(&http, url, &token, "resume").await?;
+        }
     }
     wait_final(store.as_ref(), Duration::from_secs(120)).await?;
     let elapsed_ms = started.elapsed().as_millis() as u64;
     let counts = store.counts().await?;
-    let landed = relayer
-        .ctx
-        .metrics
-        .transactions
-        .with_label_values(&["landed"])
-        .get();
+    let landed: u64 = relayers
+        .iter()
+        .map(|r| {
+            r.ctx
+                .metrics
+                .transactions
+                .with_label_values(&["landed"])
+                .get()
+        })
+        .sum();
     let mut outcomes = std::collections::BTreeMap::new();
     for s in &intents {
         if let Some(r) = store.get(s.id()).await? {
@@ -270,7 +348,9 @@ pub async fn run(opts: DemoOptions) -> Result<DemoReport, RelayerError> {
     }
     let balances_ok =
         check_balances(cluster.as_ref(), store.as_ref(), &intents, &merchants).await?;
-    relayer.shutdown().await?;
+    for relayer in relayers {
+        relayer.shutdown().await?;
+    }
     let get = |s: Status| counts.get(&s).copied().unwrap_or(0);
     let settled = get(Status::Settled);
     Ok(DemoReport {
@@ -295,14 +375,9 @@ pub async fn run(opts: DemoOptions) -> Result<DemoReport, RelayerError> {
     })
 }
 
-/// Creates and fills the relayer's lookup tables (256 addresses each) with every account the
-/// intents use.
-pub async fn lookup_tables(
-    cluster: &LocalCluster,
-    authority: &Keypair,
-    intents: &[SignedIntent],
-) -> Result<Vec<solana_message::AddressLookupTableAccount>, RelayerError> {
-    let items: Vec<PackItem> = intents
+/// SOL intents as the packer takes them.
+fn pack_items(intents: &[SignedIntent]) -> Result<Vec<PackItem>, RelayerError> {
+    Ok(intents
         .iter()
         .map(|s| {
             let intent = s.intent()?;
@@ -313,7 +388,17 @@ pub async fn lookup_tables(
                 nonce: intent.nonce_account,
             })
         })
-        .collect::<Result<_, toss_sdk::SdkError>>()?;
+        .collect::<Result<_, toss_sdk::SdkError>>()?)
+}
+
+/// Creates and fills the relayer's lookup tables (256 addresses each) with every account the
+/// intents use.
+pub async fn lookup_tables(
+    cluster: &LocalCluster,
+    authority: &Keypair,
+    intents: &[SignedIntent],
+) -> Result<Vec<solana_message::AddressLookupTableAccount>, RelayerError> {
+    let items = pack_items(intents)?;
     let addresses = pack::lookup_table_addresses(&authority.pubkey(), &items);
     let mut keys = Vec::new();
     for table_addresses in addresses.chunks(256) {
@@ -367,10 +452,10 @@ async fn admin(
     Ok(())
 }
 
-/// Posts every intent (8 concurrent clients), each answered 202.
+/// Posts every intent (8 concurrent clients, spread over `urls` in turn), each answered 202.
 async fn submit_all(
     http: &reqwest::Client,
-    url: &str,
+    urls: &[String],
     intents: &[SignedIntent],
     per_request: usize,
 ) -> Result<(), RelayerError> {
@@ -384,7 +469,7 @@ async fn submit_all(
     let per_request = per_request.max(1);
     for wave in [first, later] {
         let mut tasks = tokio::task::JoinSet::new();
-        for chunk in wave.chunks(wave.len().div_ceil(8).max(1)) {
+        for (k, chunk) in wave.chunks(wave.len().div_ceil(8).max(1)).enumerate() {
             let bodies: Vec<serde_json::Value> = chunk
                 .chunks(per_request)
                 .map(|group| {
@@ -402,7 +487,7 @@ async fn submit_all(
                 })
                 .collect();
             let http = http.clone();
-            let url = format!("{url}/v1/intents");
+            let url = format!("{}/v1/intents", urls[k % urls.len()]);
             tasks.spawn(async move {
                 for body in bodies {
                     let r = http
@@ -487,4 +572,103 @@ async fn check_balances(
         }
     }
     Ok(true)
+}
+
+/// The bank-only ceiling of [`run`]'s settlement: the same kind of intents, packed as the
+/// relayer packs them (same packer, budget, lookup tables and `max_intents`), signed in
+/// advance and sent straight to the bank by 8 tasks: no HTTP, store, batcher or confirmation
+/// loop. What a relayer that cost nothing could reach on this bank.
+#[derive(Clone, Debug, Serialize)]
+pub struct BankOnlyReport {
+    /// Intents settled.
+    pub intents: u64,
+    /// Transactions sent (every one landed without error).
+    pub transactions: u64,
+    /// Intents per transaction.
+    pub intents_per_tx: f64,
+    /// From the first send to the last answer, ms.
+    pub elapsed_ms: u64,
+    /// Intents settled per second.
+    pub settled_per_s: f64,
+}
+
+/// Measures [`BankOnlyReport`] on a cluster of its own set up like [`run`]'s.
+pub async fn bank_only(opts: DemoOptions) -> Result<BankOnlyReport, RelayerError> {
+    use solana_message::{v0, VersionedMessage};
+    use solana_transaction::versioned::VersionedTransaction;
+    let opts = DemoOptions {
+        scenario: false,
+        ..opts
+    };
+    let w = setup(&opts).await?;
+    let payer = w.fee_payer.pubkey();
+    let items = pack_items(&w.intents)?;
+    let budget = pack::ComputeBudget {
+        base_units: crate::batch::BASE_UNITS,
+        units_per_intent: crate::batch::UNITS_PER_SOL_INTENT,
+        micro_lamports_per_unit: 0,
+    };
+    let packed = if w.tables.is_empty() {
+        pack::pack_legacy(&payer, &items, &budget)?
+    } else {
+        pack::pack_v0(&payer, &items, &budget, &w.tables)?
+    };
+    let max = opts.max_intents.max(1);
+    let mut groups = Vec::new();
+    for p in &packed {
+        for part in p.items.chunks(max) {
+            let refs: Vec<&PackItem> = part.iter().map(|&i| &items[i]).collect();
+            groups.push(pack::settle_instructions(&payer, &refs, &budget));
+        }
+    }
+    let (blockhash, _) = w.cluster.latest_blockhash().await?;
+    let mut txs = Vec::with_capacity(groups.len());
+    for ixs in &groups {
+        let message = v0::Message::try_compile(&payer, ixs, &w.tables, blockhash)
+            .map_err(|e| RelayerError::Other(format!("v0 message: {e}")))?;
+        txs.push(
+            VersionedTransaction::try_new(VersionedMessage::V0(message), &[&w.fee_payer])
+                .map_err(|e| RelayerError::Other(format!("signing: {e}")))?,
+        );
+    }
+    let txs = Arc::new(txs);
+    let next = Arc::new(std::sync::atomic::AtomicUsize::new(0));
+    let started = Instant::now();
+    let mut tasks = tokio::task::JoinSet::new();
+    for _ in 0..8 {
+        let (txs, next, cluster) = (txs.clone(), next.clone(), w.cluster.clone());
+        tasks.spawn(async move {
+            loop {
+                let i = next.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+                let Some(tx) = txs.get(i) else { break };
+                cluster.send(tx).await?;
+            }
+            Ok::<(), RelayerError>(())
+        });
+    }
+    while let Some(r) = tasks.join_next().await {
+        r.map_err(|e| RelayerError::Other(e.to_string()))??;
+    }
+    let elapsed = started.elapsed();
+    let signatures: Vec<_> = txs.iter().map(|t| t.signatures[0]).collect();
+    for chunk in signatures.chunks(256) {
+        for (sig, status) in chunk.iter().zip(w.cluster.statuses(chunk).await?) {
+            match status {
+                Some(s) if s.err.is_none() => {}
+                other => {
+                    return Err(RelayerError::Other(format!(
+                        "bank-only transaction {sig} did not settle: {other:?}"
+                    )))
+                }
+            }
+        }
+    }
+    let intents = w.intents.len() as u64;
+    Ok(BankOnlyReport {
+        intents,
+        transactions: txs.len() as u64,
+        intents_per_tx: intents as f64 / txs.len().max(1) as f64,
+        elapsed_ms: elapsed.as_millis() as u64,
+        settled_per_s: intents as f64 / elapsed.as_secs_f64().max(1e-9),
+    })
 }

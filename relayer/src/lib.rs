@@ -23,6 +23,7 @@ pub mod arcium;
 pub mod batch;
 pub mod breaker;
 pub mod chain_rules;
+pub mod claims;
 pub mod config;
 #[cfg(feature = "local-cluster")]
 pub mod demo;

@@ -151,15 +151,10 @@ async fn dispatch(command: Command) -> anyhow::Result<()> {
             program_so,
         } => {
             if std::env::var_os("RUST_LOG").is_none() {
-                // The in-process bank logs every instruction at debug level otherwise.
-                std::env::set_var(
-                    "RUST_LOG",
-                    if json {
-                        "error"
-                    } else {
-                        "toss_relayer=info,error"
-                    },
-                );
+                // The in-process bank logs every instruction at debug level otherwise, and the
+                // summary reads best without the relayer's info lines around it (they go to
+                // stderr; RUST_LOG=toss_relayer=info shows them).
+                std::env::set_var("RUST_LOG", if json { "error" } else { "warn" });
             }
             if !json {
                 toss_relayer::logging::init(&Default::default());
@@ -245,7 +240,19 @@ async fn run(
             SqliteStore::open(&config.store.path)
                 .with_context(|| format!("store {}", config.store.path.display()))?,
         ),
-        StoreKind::Postgres => bail!("the postgres store is not available in this build"),
+        StoreKind::Postgres => {
+            let url = config
+                .store
+                .url
+                .as_ref()
+                .map(|u| u.expose().clone())
+                .unwrap_or_default();
+            Arc::new(
+                toss_relayer::store::PgStore::connect(&url)
+                    .await
+                    .context("postgres store ([store] url / TOSS_DATABASE_URL)")?,
+            )
+        }
     };
     let listener = tokio::net::TcpListener::bind(&config.server.listen)
         .await

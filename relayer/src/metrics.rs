@@ -1,5 +1,7 @@
 //! Prometheus metrics (`GET /metrics`): the TOSS guide's TossMetrics and the pipeline's
-//! depths. One registry per relayer instance, so tests can run several side by side.
+//! depths. One registry per relayer instance, so tests can run several side by side; every
+//! metric carries the constant label `instance` (the instance id), so the series of several
+//! instances scraped into one Prometheus stay apart.
 
 use prometheus::{
     Encoder, Histogram, HistogramOpts, IntCounter, IntCounterVec, IntGauge, IntGaugeVec, Opts,
@@ -33,12 +35,26 @@ pub struct Metrics {
     pub paused: IntGauge,
     /// Senders backed off because their intents kept failing on-chain (`crate::funds`).
     pub sender_backoffs: IntCounter,
+    /// Unfinished batches this instance took over after their lease lapsed (a dead or
+    /// restarted instance's work, or its own after a task gave up).
+    pub lease_takeovers: IntCounter,
+    /// Batches whose lease this instance failed to renew or lost to another instance.
+    pub leases_lost: IntCounter,
+    /// Age of the oldest non-final intent, seconds (0 when none).
+    pub oldest_open_seconds: IntGauge,
+    /// 1 while the circuit breaker holds sends, else 0.
+    pub breaker_open: IntGauge,
+    /// 1 while the store answers, 0 after a failed call (refreshed by every sweep).
+    pub store_up: IntGauge,
+    instance: String,
 }
 
 impl Metrics {
-    /// Registers every metric in a fresh registry.
-    pub fn new() -> Result<Self, prometheus::Error> {
-        let registry = Registry::new_custom(Some("toss".into()), None)?;
+    /// Registers every metric in a fresh registry, labelled with `instance`.
+    pub fn new(instance: &str) -> Result<Self, prometheus::Error> {
+        let labels =
+            std::collections::HashMap::from([("instance".to_owned(), instance.to_owned())]);
+        let registry = Registry::new_custom(Some("toss".into()), Some(labels))?;
         let received = IntCounter::new("intents_received_total", "Intents received")?;
         let accepted = IntCounter::new("intents_accepted_total", "Intents durably accepted")?;
         let refused = IntCounterVec::new(
@@ -80,6 +96,28 @@ impl Metrics {
             "sender_backoffs_total",
             "Senders backed off because their intents kept failing on-chain",
         )?;
+        let lease_takeovers = IntCounter::new(
+            "lease_takeovers_total",
+            "Unfinished batches taken over after their lease lapsed",
+        )?;
+        let leases_lost = IntCounter::new(
+            "leases_lost_total",
+            "Batch leases this instance could not renew or lost to another instance",
+        )?;
+        let oldest_open_seconds = IntGauge::new(
+            "oldest_open_intent_seconds",
+            "Age of the oldest non-final intent, seconds",
+        )?;
+        let breaker_open =
+            IntGauge::new("breaker_open", "1 while the circuit breaker holds sends")?;
+        let store_up = IntGauge::new("store_up", "1 while the store answers")?;
+        for c in [&lease_takeovers, &leases_lost] {
+            registry.register(Box::new(c.clone()))?;
+        }
+        for g in [&oldest_open_seconds, &breaker_open, &store_up] {
+            registry.register(Box::new(g.clone()))?;
+        }
+        store_up.set(1);
         registry.register(Box::new(sender_backoffs.clone()))?;
         registry.register(Box::new(received.clone()))?;
         registry.register(Box::new(accepted.clone()))?;
@@ -106,6 +144,12 @@ impl Metrics {
             queue_depth,
             paused,
             sender_backoffs,
+            lease_takeovers,
+            leases_lost,
+            oldest_open_seconds,
+            breaker_open,
+            store_up,
+            instance: instance.to_owned(),
         })
     }
 
@@ -116,6 +160,39 @@ impl Metrics {
         collector: Box<dyn prometheus::core::Collector>,
     ) -> Result<(), prometheus::Error> {
         self.registry.register(collector)
+    }
+
+    /// The full name of every metric this registry exports (`toss_…`), whether or not it has
+    /// a series yet.
+    pub fn names(&self) -> Vec<String> {
+        use prometheus::core::Collector;
+        let collectors: [&dyn Collector; 17] = [
+            &self.received,
+            &self.accepted,
+            &self.refused,
+            &self.finals,
+            &self.settlement_latency,
+            &self.batch_size,
+            &self.transactions,
+            &self.rpc_errors,
+            &self.fee_payer_lamports,
+            &self.queue_depth,
+            &self.paused,
+            &self.sender_backoffs,
+            &self.lease_takeovers,
+            &self.leases_lost,
+            &self.oldest_open_seconds,
+            &self.breaker_open,
+            &self.store_up,
+        ];
+        let mut names: Vec<String> = collectors
+            .iter()
+            .flat_map(|c| c.desc().into_iter().map(|d| format!("toss_{}", d.fq_name)))
+            .collect();
+        names.push("toss_settlement_success_ratio".into());
+        names.sort();
+        names.dedup();
+        names
     }
 
     /// Settled ÷ (settled + rejected) so far (1 before any outcome).
@@ -140,9 +217,58 @@ impl Metrics {
              # TYPE toss_settlement_success_ratio gauge\n",
         );
         text.push_str(&format!(
-            "toss_settlement_success_ratio {}\n",
+            "toss_settlement_success_ratio{{instance=\"{}\"}} {}\n",
+            self.instance,
             self.success_rate()
         ));
         text
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::Metrics;
+
+    /// Every `toss_…` metric the shipped dashboard and alert rules name exists (histogram
+    /// series by their base name).
+    #[test]
+    fn dashboard_and_alerts_name_only_real_metrics() -> Result<(), Box<dyn std::error::Error>> {
+        let names = Metrics::new("test")?.names();
+        let dashboard = include_str!("../deploy/grafana-dashboard.json");
+        let alerts = include_str!("../deploy/prometheus-alerts.yml");
+        let parsed: serde_json::Value = serde_json::from_str(dashboard)?;
+        let panels = parsed["panels"].as_array().ok_or("no panels")?;
+        assert!(panels.len() >= 10);
+        for (file, text) in [("dashboard", dashboard), ("alerts", alerts)] {
+            let mut seen = 0;
+            for token in text.split(|c: char| !(c.is_ascii_alphanumeric() || c == '_')) {
+                if !token.starts_with("toss_") {
+                    continue;
+                }
+                let base = ["_bucket", "_sum", "_count"]
+                    .iter()
+                    .find_map(|s| token.strip_suffix(s))
+                    .filter(|b| names.iter().any(|n| n == b))
+                    .unwrap_or(token);
+                assert!(
+                    names.iter().any(|n| n == base),
+                    "{file} names {token}, which the relayer does not export; it does: {names:?}"
+                );
+                seen += 1;
+            }
+            assert!(seen >= 8, "{file} names only {seen} metrics");
+        }
+        // The alerts the operators' guide promises.
+        for alert in [
+            "TossFeePayerLow",
+            "TossBreakerOpen",
+            "TossSuccessRatioLow",
+            "TossOldestIntentStuck",
+            "TossLeaseTakeovers",
+            "TossStoreDown",
+        ] {
+            assert!(alerts.contains(&format!("alert: {alert}")), "{alert}");
+        }
+        Ok(())
     }
 }

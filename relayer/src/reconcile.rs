@@ -1,8 +1,8 @@
 //! The reconciler: turns each landed transaction's events into per-intent final states,
-//! isolates the culprit when a transaction fails as a whole, expires what is due, and (at
-//! start and on a timer) resumes every batch no live task is handling, e.g. after a crash.
+//! isolates the culprit when a transaction fails as a whole, expires what is due, and at start
+//! puts intents left outside any batch back to `pending` (the sweeper in `crate::claims`
+//! resumes unfinished batches).
 
-use crate::batch;
 use crate::service::Ctx;
 use crate::store::{BatchState, IntentRecord, Status, Transition};
 use crate::submit::{self, Batch};
@@ -11,10 +11,7 @@ use solana_pubkey::Pubkey;
 use solana_signature::Signature;
 use solana_transaction_error::TransactionError;
 use std::collections::{HashMap, HashSet};
-use std::sync::Arc;
 use std::time::Duration;
-use tokio::sync::watch;
-use tokio::task::JoinSet;
 use toss_intent_processor::events::RejectReason;
 use toss_sdk::cluster::TxStatus;
 use toss_sdk::events::{outcomes, Outcome};
@@ -305,25 +302,13 @@ pub async fn drop_expired(ctx: &Ctx, batch: &Batch) -> Result<(), RelayerError> 
     Ok(())
 }
 
-/// At start: batches never sent are dropped and their intents go back to `pending`; intents
-/// left `queued` or `submitted` outside any unfinished sent batch go back to `pending`. Sent
-/// batches are resumed by the sweeper (their signatures are checked before anything else).
+/// At start: intents left `queued` or `submitted` outside any unfinished batch go back to
+/// `pending`, and this instance's own leases (held before a restart under the same instance
+/// id) are let go, so the first sweep takes its batches back at once instead of waiting for
+/// them to lapse. Batches of other live instances are left alone.
 pub async fn recover(ctx: &Ctx) -> Result<(), RelayerError> {
     let batches = ctx.store.unfinished_batches().await?;
-    let mut live: HashSet<i64> = HashSet::new();
-    for b in &batches {
-        if b.signature.is_none() {
-            ctx.store
-                .finish_batch(
-                    b.batch_id,
-                    BatchState::Dropped,
-                    Some("never sent (restart)".into()),
-                )
-                .await?;
-        } else {
-            live.insert(b.batch_id);
-        }
-    }
+    let live: HashSet<i64> = batches.iter().map(|b| b.batch_id).collect();
     let orphans: Vec<Transition> = ctx
         .store
         .nonfinal()
@@ -337,155 +322,30 @@ pub async fn recover(ctx: &Ctx) -> Result<(), RelayerError> {
         tracing::info!(intents = orphans.len(), "restart: intents back to pending");
         ctx.store.apply(orphans).await?;
     }
-    if !live.is_empty() {
-        tracing::info!(batches = live.len(), "restart: resuming sent batches");
+    let mine: Vec<i64> = batches
+        .iter()
+        .filter(|b| b.owner.as_deref() == Some(ctx.lease.owner.as_str()))
+        .map(|b| b.batch_id)
+        .collect();
+    if !mine.is_empty() {
+        tracing::info!(
+            batches = mine.len(),
+            "restart: taking this instance's batches back"
+        );
+        ctx.store.release_leases(&ctx.lease.owner, mine).await?;
     }
     Ok(())
 }
 
-/// How long an unsent batch may wait for its task to claim it before the sweeper drops it.
-pub const UNSENT_GRACE_MS: i64 = 2_000;
-
-/// Drops a batch that was never sent and puts its still-queued intents back to `pending`, in
-/// one commit.
-async fn drop_unsent(ctx: &Ctx, b: &crate::store::BatchRecord) -> Result<(), RelayerError> {
-    let back: Vec<Transition> = ctx
-        .store
-        .get_many(b.intent_ids.clone())
-        .await?
-        .into_iter()
-        .flatten()
-        .filter(|r| r.status == Status::Queued && r.batch_id == Some(b.batch_id))
-        .map(|r| Transition::new(r.id, Status::Pending, "sweeper").reason("batch never sent"))
-        .collect();
-    tracing::info!(
-        batch_id = b.batch_id,
-        intents = back.len(),
-        "dropping unsent batch"
-    );
-    ctx.store
-        .apply_and_finish_batch(
-            back,
-            b.batch_id,
-            BatchState::Dropped,
-            Some("never sent".into()),
-        )
-        .await?;
-    ctx.wake.notify_one();
-    Ok(())
-}
-
-/// What the sweep did with one unfinished batch it had claimed.
-enum Swept {
-    /// A task now drives it (and holds the claim).
-    Resumed,
-    /// Nothing to resume: final by now, dropped as never sent, or too young to judge.
-    Skipped,
-    /// No in-flight slot is free; the rest waits for the next sweep.
-    NoSlot,
-}
-
-/// Handles one unfinished batch the caller has claimed (no live task holds it).
-async fn sweep_batch(
-    ctx: &Arc<Ctx>,
-    batch_id: i64,
-    tasks: &mut JoinSet<()>,
-) -> Result<Swept, RelayerError> {
-    let Some(b) = ctx
-        .store
-        .get_batch(batch_id)
-        .await?
-        .filter(|b| !b.state.is_final())
-    else {
-        return Ok(Swept::Skipped);
-    };
-    if b.signature.is_none() {
-        // Never sent and no live task holds it (its task gave up before sending, e.g. no
-        // blockhash within the retries): nothing of it can land, so its intents go back to
-        // `pending`. A batch opened a moment ago may not be claimed yet: left for later.
-        if crate::now_ms().saturating_sub(b.created_at_ms) >= UNSENT_GRACE_MS {
-            drop_unsent(ctx, &b).await?;
-        }
-        return Ok(Swept::Skipped);
-    }
-    let Ok(permit) = ctx.in_flight.clone().try_acquire_owned() else {
-        return Ok(Swept::NoSlot);
-    };
-    let records: Vec<_> = ctx
-        .store
-        .get_many(b.intent_ids.clone())
-        .await?
-        .into_iter()
-        .flatten()
-        .collect();
-    let instructions = batch::build_instructions(ctx, &records).await?;
-    batch::claim_nonces(ctx, &records);
-    tracing::info!(batch_id = b.batch_id, "resuming batch");
-    tasks.spawn(submit::run_batch(
-        ctx.clone(),
-        Batch {
-            id: b.batch_id,
-            records,
-            instructions,
-            resumed: true,
-        },
-        permit,
-    ));
-    Ok(Swept::Resumed)
-}
-
-/// The periodic sweep until `stop`.
-pub async fn sweep_loop(ctx: Arc<Ctx>, mut stop: watch::Receiver<bool>) {
-    let mut tasks = JoinSet::new();
-    let interval = Duration::from_millis(ctx.config.reconcile.sweep_interval_ms.max(10));
-    loop {
-        while tasks.try_join_next().is_some() {}
-        if let Err(e) = sweep(&ctx, &mut tasks).await {
-            tracing::warn!(error = %e, "sweep failed");
-        }
-        tokio::select! {
-            _ = tokio::time::sleep(interval) => {}
-            _ = stop.changed() => break,
-        }
-    }
-    let wait = Duration::from_millis(ctx.config.submit.confirm_timeout_ms);
-    let _ = tokio::time::timeout(wait, async { while tasks.join_next().await.is_some() {} }).await;
-}
-
-/// Expires what is due, resumes unfinished batches nobody handles, refreshes gauges.
-pub async fn sweep(ctx: &Arc<Ctx>, tasks: &mut JoinSet<()>) -> Result<(), RelayerError> {
-    let expired = ctx
-        .store
-        .expire_due(crate::now_ms() / 1000, "sweeper")
-        .await?;
+/// Expires every `pending` or `queued` intent past its expiry (audit actor `actor`).
+pub async fn expire_due(ctx: &Ctx, actor: &str) -> Result<(), RelayerError> {
+    let expired = ctx.store.expire_due(crate::now_ms() / 1000, actor).await?;
     count_final(ctx, Status::Expired, expired.len());
-    for b in ctx.store.unfinished_batches().await? {
-        // Claim first, then decide on a fresh read: a live task claims its batch before it
-        // sends anything, so a claim that succeeds means no task holds the batch now, and the
-        // re-read sees whatever a task that just finished left behind. Deciding on a snapshot
-        // of the live set taken before the list was read could resume a batch claimed and sent
-        // in between. An unsent batch younger than the grace may still be waiting for the
-        // batcher's own claim, so it is not touched at all (not even claimed for a moment).
-        let young = crate::now_ms().saturating_sub(b.created_at_ms) < UNSENT_GRACE_MS;
-        if b.signature.is_none() && young {
-            continue;
-        }
-        if !batch::claim_batch(ctx, b.batch_id) {
-            continue;
-        }
-        match sweep_batch(ctx, b.batch_id, tasks).await {
-            Ok(Swept::Resumed) => {}
-            Ok(Swept::Skipped) => batch::unclaim_batch(ctx, b.batch_id),
-            Ok(Swept::NoSlot) => {
-                batch::unclaim_batch(ctx, b.batch_id);
-                break;
-            }
-            Err(e) => {
-                batch::unclaim_batch(ctx, b.batch_id);
-                return Err(e);
-            }
-        }
-    }
+    Ok(())
+}
+
+/// Refreshes the queue-depth, oldest-open-intent, breaker and fee-payer gauges.
+pub async fn refresh_gauges(ctx: &Ctx) -> Result<(), RelayerError> {
     let counts = ctx.store.counts().await?;
     for s in Status::NON_FINAL {
         let n = counts.get(&s).copied().unwrap_or(0);
@@ -494,6 +354,17 @@ pub async fn sweep(ctx: &Arc<Ctx>, tasks: &mut JoinSet<()>) -> Result<(), Relaye
             .with_label_values(&[s.as_str()])
             .set(i64::try_from(n).unwrap_or(i64::MAX));
     }
+    let oldest = ctx
+        .store
+        .load_by_status(&Status::NON_FINAL, 1)
+        .await?
+        .first()
+        .map(|r| crate::now_ms().saturating_sub(r.received_at_ms) / 1000)
+        .unwrap_or(0);
+    ctx.metrics.oldest_open_seconds.set(oldest.max(0));
+    ctx.metrics
+        .breaker_open
+        .set(i64::from(ctx.breaker.wait() > std::time::Duration::ZERO));
     let payer = solana_signer::Signer::pubkey(ctx.fee_payer.as_ref());
     if let Ok(lamports) = ctx.cluster.balance(&payer).await {
         ctx.metrics

@@ -9,7 +9,7 @@ use crate::config::Config;
 use crate::metrics::Metrics;
 use crate::noise;
 use crate::reconcile;
-use crate::store::{IntentId, Store};
+use crate::store::{IntentId, Lease, Store};
 use crate::validate::Validator;
 use crate::RelayerError;
 use solana_keypair::Keypair;
@@ -70,6 +70,9 @@ pub struct Ctx {
     pub hold_until: Mutex<Option<std::time::Instant>>,
     /// Confidential mode (`[arcium] enabled`).
     pub arcium: Option<crate::arcium::Confidential>,
+    /// This instance's id and lease length: it owns the batches it drives (see
+    /// `crate::claims`).
+    pub lease: Lease,
 }
 
 impl Ctx {
@@ -104,6 +107,14 @@ impl Ctx {
     }
 }
 
+/// `[store] instance_id`, or `toss-` and the first 8 characters of the fee payer's address.
+pub fn instance_id(config: &Config, fee_payer: &Keypair) -> String {
+    config.store.instance_id.clone().unwrap_or_else(|| {
+        let key = solana_signer::Signer::pubkey(fee_payer).to_string();
+        format!("toss-{}", &key[..8.min(key.len())])
+    })
+}
+
 /// A relayer being assembled.
 pub struct Relayer {
     ctx: Arc<Ctx>,
@@ -122,6 +133,8 @@ pub struct RelayerHandle {
     noise: Option<JoinHandle<()>>,
     batcher: JoinHandle<()>,
     sweeper: JoinHandle<()>,
+    /// Renews the leases of batches in flight; stops with the watcher, after the last batch.
+    renewer: JoinHandle<()>,
     /// The status watcher outlives the batcher and the sweeper (their batches use it).
     watcher: JoinHandle<()>,
     watcher_stop: watch::Sender<bool>,
@@ -135,7 +148,12 @@ impl Relayer {
         store: Arc<dyn Store>,
         fee_payer: Keypair,
     ) -> Result<Self, RelayerError> {
-        let metrics = Metrics::new().map_err(|e| RelayerError::Other(e.to_string()))?;
+        let instance = instance_id(&config, &fee_payer);
+        let lease = Lease::new(
+            instance.clone(),
+            i64::try_from(config.store.lease_ms).unwrap_or(i64::MAX),
+        );
+        let metrics = Metrics::new(&instance).map_err(|e| RelayerError::Other(e.to_string()))?;
         let validator = Validator::new(config.intake.clone(), cluster.clone());
         let s = &config.submit;
         let breaker = Breaker::new(
@@ -147,6 +165,7 @@ impl Relayer {
             .map_err(RelayerError::Other)?;
         let max_intents = config.batch.max_intents.max(1);
         let ctx = Ctx {
+            lease,
             arcium,
             in_flight: Arc::new(Semaphore::new(s.in_flight_max.max(1))),
             config,
@@ -254,10 +273,11 @@ impl Relayer {
             }
         });
         let (watcher_stop, watcher_rx) = watch::channel(false);
+        let renewer = tokio::spawn(crate::claims::renew_loop(ctx.clone(), watcher_rx.clone()));
         let watcher = tokio::spawn(crate::watcher::run(ctx.clone(), watcher_rx));
         let batcher = tokio::spawn(batch::run(ctx.clone(), stop_rx.clone()));
-        let sweeper = tokio::spawn(reconcile::sweep_loop(ctx.clone(), stop_rx));
-        tracing::info!(%addr, fee_payer = %solana_signer::Signer::pubkey(ctx.fee_payer.as_ref()), "relayer started");
+        let sweeper = tokio::spawn(crate::claims::sweep_loop(ctx.clone(), stop_rx));
+        tracing::info!(%addr, instance = %ctx.lease.owner, store = ctx.store.backend(), fee_payer = %solana_signer::Signer::pubkey(ctx.fee_payer.as_ref()), "relayer started");
         Ok(RelayerHandle {
             ctx,
             addr,
@@ -267,6 +287,7 @@ impl Relayer {
             noise,
             batcher,
             sweeper,
+            renewer,
             watcher,
             watcher_stop,
         })
@@ -294,6 +315,7 @@ impl RelayerHandle {
         let _ = self.sweeper.await;
         let _ = self.watcher_stop.send(true);
         let _ = self.watcher.await;
+        let _ = self.renewer.await;
         self.ctx.store.flush().await?;
         tracing::info!("relayer stopped");
         Ok(())
@@ -309,6 +331,7 @@ impl RelayerHandle {
         }
         self.batcher.abort();
         self.sweeper.abort();
+        self.renewer.abort();
         self.watcher.abort();
     }
 }

@@ -70,24 +70,22 @@ pub async fn run_batch(ctx: Arc<Ctx>, batch: Batch, permit: OwnedSemaphorePermit
     async {
         if let Err(e) = drive(&ctx, &batch).await {
             tracing::warn!(error = %e, "batch left for the sweeper");
+            // Let the lease go now, so the next sweep (of any instance) takes the batch over
+            // without waiting for the lease to lapse.
+            if let Err(e) = ctx
+                .store
+                .release_leases(&ctx.lease.owner, vec![batch.id])
+                .await
+            {
+                tracing::warn!(error = %e, "cannot release the batch's lease");
+            }
         }
     }
     .instrument(span)
     .await;
-    release(&ctx, &batch);
+    crate::claims::release(&ctx, batch.id, &batch.records);
     drop(permit);
     ctx.wake.notify_one();
-}
-
-fn release(ctx: &Ctx, batch: &Batch) {
-    if let Ok(mut active) = ctx.active_batches.lock() {
-        active.remove(&batch.id);
-    }
-    if let Ok(mut busy) = ctx.busy_nonces.lock() {
-        for r in &batch.records {
-            busy.remove(&solana_pubkey::Pubkey::new_from_array(r.nonce_account));
-        }
-    }
 }
 
 fn backoff(ctx: &Ctx, attempt: u32) -> Duration {
@@ -175,11 +173,16 @@ async fn drive(ctx: &Ctx, batch: &Batch) -> Result<(), RelayerError> {
                 signature.to_string(),
                 blockhash.to_string(),
                 last_valid,
+                &ctx.lease,
                 submitted,
             )
             .await?;
         if recorded.is_none() {
-            return Err(RelayerError::Other("batch already finished".into()));
+            // Finished, or taken over by another instance after our lease lapsed: nothing
+            // new may go on the wire from here.
+            return Err(RelayerError::Other(
+                "batch finished or leased to another instance".into(),
+            ));
         }
         marked = true;
         ctx.metrics.batch_size.observe(batch.records.len() as f64);

@@ -125,14 +125,30 @@ pub async fn open_nonces(
     owner: &Keypair,
     indexes: std::ops::Range<u32>,
 ) -> Result<Vec<Signature>, SdkError> {
+    open_nonces_with(cluster, owner, indexes, &|_, _| {}).await
+}
+
+/// Progress of a long operation: `(done, total)`; `total` is 0 while unknown.
+pub type Progress<'a> = &'a (dyn Fn(u64, u64) + Send + Sync);
+
+/// [`open_nonces`], reporting the nonces opened so far after each transaction.
+pub async fn open_nonces_with(
+    cluster: &dyn Cluster,
+    owner: &Keypair,
+    indexes: std::ops::Range<u32>,
+    progress: Progress<'_>,
+) -> Result<Vec<Signature>, SdkError> {
     let rent = cluster.minimum_rent(NONCE_ACCOUNT_SPACE).await?;
+    let total = u64::from(indexes.end.saturating_sub(indexes.start));
     let mut out = Vec::new();
     let mut start = indexes.start;
+    progress(0, total);
     while start < indexes.end {
         let end = indexes.end.min(start.saturating_add(NONCES_PER_TX));
         let ixs = open_nonces_ixs(&owner.pubkey(), start..end, rent);
         out.push(send(cluster, owner, &ixs, &[]).await?);
         start = end;
+        progress(u64::from(start - indexes.start), total);
     }
     Ok(out)
 }
@@ -142,7 +158,16 @@ pub async fn open_nonces(
 /// ones are missing (or closed); and the vault's spendable lamports, pending withdrawal and the
 /// program's lifetime bound (what a payee needs offline, [`crate::payee`]).
 pub async fn fetch_pool(cluster: &dyn Cluster, owner: &Pubkey) -> Result<PoolFile, SdkError> {
-    let mut pool = fetch_nonces(cluster, owner).await?;
+    fetch_pool_with(cluster, owner, &|_, _| {}).await
+}
+
+/// [`fetch_pool`], reporting the nonces found so far (total unknown until the scan ends).
+pub async fn fetch_pool_with(
+    cluster: &dyn Cluster,
+    owner: &Pubkey,
+    progress: Progress<'_>,
+) -> Result<PoolFile, SdkError> {
+    let mut pool = fetch_nonces(cluster, owner, progress).await?;
     let keys: Vec<Pubkey> = pool
         .nonces
         .iter()
@@ -218,7 +243,11 @@ pub async fn vault_snapshot(
     })
 }
 
-async fn fetch_nonces(cluster: &dyn Cluster, owner: &Pubkey) -> Result<PoolFile, SdkError> {
+async fn fetch_nonces(
+    cluster: &dyn Cluster,
+    owner: &Pubkey,
+    progress: Progress<'_>,
+) -> Result<PoolFile, SdkError> {
     let mut nonces = Vec::new();
     let mut index = 0u32;
     let mut gap = 0;
@@ -244,7 +273,9 @@ async fn fetch_nonces(cluster: &dyn Cluster, owner: &Pubkey) -> Result<PoolFile,
             }
         }
         index = index.saturating_add(16);
+        progress(nonces.len() as u64, 0);
     }
+    progress(nonces.len() as u64, nonces.len() as u64);
     Ok(PoolFile {
         owner: owner.to_string(),
         nonces,

@@ -7,9 +7,13 @@ use axum::response::IntoResponse;
 use axum::Json;
 use serde_json::json;
 
-/// `GET /healthz`: 200 with the pipeline's state, 503 when the store does not answer.
+/// `GET /healthz`: 200 with the pipeline's state, 503 `store_unavailable` when the store
+/// cannot be reached or written.
 pub async fn healthz(State(state): State<AppState>) -> Result<impl IntoResponse, ApiError> {
     let ctx = &state.ctx;
+    let reachable = ctx.store.ping().await;
+    ctx.metrics.store_up.set(i64::from(reachable.is_ok()));
+    reachable.map_err(ApiError::internal)?;
     let counts = ctx.store.counts().await.map_err(ApiError::internal)?;
     let counts: serde_json::Map<String, serde_json::Value> = counts
         .into_iter()
@@ -17,6 +21,8 @@ pub async fn healthz(State(state): State<AppState>) -> Result<impl IntoResponse,
         .collect();
     Ok(Json(json!({
         "status": "ok",
+        "instance": ctx.lease.owner,
+        "store": {"backend": ctx.store.backend(), "reachable": true},
         "paused": ctx.is_paused(),
         "breaker": format!("{:?}", ctx.breaker.state()).to_lowercase(),
         "accepting": ctx.accepting.load(std::sync::atomic::Ordering::SeqCst),

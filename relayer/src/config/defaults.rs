@@ -28,6 +28,9 @@ pub const DEFAULT_COMMITMENT: Commitment = Commitment::Confirmed;
 
 /// `[store] kind`.
 pub const DEFAULT_STORE_KIND: StoreKind = StoreKind::Sqlite;
+/// `[store] lease_ms`: 15 s, many times a renewal round trip, short enough that a dead
+/// instance's batches move on quickly.
+pub const DEFAULT_LEASE_MS: u64 = 15_000;
 /// `[store] path`.
 pub const DEFAULT_STORE_PATH: &str = "toss-relayer.sqlite";
 

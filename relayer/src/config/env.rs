@@ -22,6 +22,10 @@ pub const ENV_DEFAULT_INTENT_EXPIRY_SECONDS: &str = "DEFAULT_INTENT_EXPIRY_SECON
 pub const ENV_TOSS_ADMIN_TOKEN: &str = "TOSS_ADMIN_TOKEN";
 /// Overrides `[store] path`.
 pub const ENV_TOSS_STORE_PATH: &str = "TOSS_STORE_PATH";
+/// Sets `[store] url` and selects the PostgreSQL backend.
+pub const ENV_TOSS_DATABASE_URL: &str = "TOSS_DATABASE_URL";
+/// Overrides `[store] instance_id`.
+pub const ENV_TOSS_INSTANCE_ID: &str = "TOSS_INSTANCE_ID";
 /// Used to expand a leading `~` in paths.
 pub const ENV_HOME: &str = "HOME";
 
@@ -90,6 +94,13 @@ impl Config {
         }
         if let Some(v) = get(ENV_TOSS_STORE_PATH) {
             self.store.path = PathBuf::from(v);
+        }
+        if let Some(v) = get(ENV_TOSS_DATABASE_URL) {
+            self.store.kind = super::types::StoreKind::Postgres;
+            self.store.url = Some(Redacted::new(v));
+        }
+        if let Some(v) = get(ENV_TOSS_INSTANCE_ID) {
+            self.store.instance_id = Some(v);
         }
 
         let home = get(ENV_HOME);

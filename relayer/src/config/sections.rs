@@ -89,12 +89,23 @@ impl Default for ClusterConfig {
 #[derive(Debug, Clone, PartialEq, Deserialize)]
 #[serde(default, deny_unknown_fields)]
 pub struct StoreConfig {
-    /// Backend; only `sqlite` is supported for now.
+    /// Backend: `sqlite` (one process, one file; the default) or `postgres` (shared by
+    /// several instances).
     pub kind: StoreKind,
     /// SQLite database file.
     pub path: PathBuf,
-    /// Connection URL, for the future `postgres` backend.
+    /// PostgreSQL connection URL (`postgres://user:password@host:port/db`), for
+    /// `kind = "postgres"`; `TOSS_DATABASE_URL` sets it and selects the backend.
     pub url: Option<Redacted<String>>,
+    /// This instance's id, unique among the instances sharing a store: it owns the batches
+    /// this instance drives and labels its logs and metrics. Default: `toss-` and the first
+    /// 8 characters of the fee payer's address (each instance has its own fee payer), stable
+    /// across restarts so a restarted instance takes its own batches back at once.
+    pub instance_id: Option<String>,
+    /// How long a batch's lease holds without renewal (ms). Another instance takes a batch
+    /// over only after this long without a word from its owner; the owner renews every
+    /// third of it.
+    pub lease_ms: u64,
 }
 
 impl Default for StoreConfig {
@@ -103,6 +114,8 @@ impl Default for StoreConfig {
             kind: DEFAULT_STORE_KIND,
             path: PathBuf::from(DEFAULT_STORE_PATH),
             url: None,
+            instance_id: None,
+            lease_ms: DEFAULT_LEASE_MS,
         }
     }
 }

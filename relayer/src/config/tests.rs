@@ -73,11 +73,12 @@ fn example_file_optional_keys_are_valid() -> Result<(), ConfigError> {
             _ => format!("{l}\n"),
         })
         .collect();
-    assert_eq!(uncommented, 7);
+    assert_eq!(uncommented, 8);
     let config = Config::parse(&text, "uncommented example")?;
     config.validate()?;
     assert!(config.server.admin_token.is_some());
     assert!(config.submit.compute_unit_limit.is_some());
+    assert_eq!(config.store.instance_id.as_deref(), Some("relayer-a"));
     Ok(())
 }
 
@@ -286,6 +287,10 @@ fn every_validation_rule_has_a_failing_case() {
             c.cluster.fee_payer = Redacted::new(PathBuf::from(key))
         }),
         ("store.kind", |c| c.store.kind = StoreKind::Postgres),
+        ("store.lease_ms", |c| c.store.lease_ms = 10),
+        ("store.instance_id", |c| {
+            c.store.instance_id = Some("has space".into())
+        }),
         ("store.path", |c| c.store.path = PathBuf::new()),
         ("intake.max_lifetime_seconds", |c| {
             c.intake.max_lifetime_seconds = 0

@@ -95,7 +95,7 @@ pub enum Commitment {
 pub enum StoreKind {
     /// A local SQLite file (`[store] path`).
     Sqlite,
-    /// Reserved for a later PostgreSQL backend (`[store] url`).
+    /// A PostgreSQL database (`[store] url`), shareable by several instances.
     Postgres,
 }
 

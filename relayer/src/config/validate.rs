@@ -126,9 +126,25 @@ impl Config {
             StoreKind::Sqlite => p.check(!s.path.as_os_str().is_empty(), || {
                 "store.path must not be empty".into()
             }),
-            StoreKind::Postgres => p.check(false, || {
-                "store.kind = \"postgres\" is not supported yet; use \"sqlite\"".into()
-            }),
+            StoreKind::Postgres => p.check(
+                s.url
+                    .as_ref()
+                    .is_some_and(|u| !u.expose().trim().is_empty()),
+                || "store.kind = \"postgres\" needs store.url (or TOSS_DATABASE_URL)".into(),
+            ),
+        }
+        p.check((1_000..=600_000).contains(&s.lease_ms), || {
+            "store.lease_ms must be between 1000 and 600000".into()
+        });
+        if let Some(id) = &s.instance_id {
+            p.check(
+                !id.is_empty()
+                    && id.len() <= 64
+                    && id
+                        .chars()
+                        .all(|c| c.is_ascii_alphanumeric() || "-_.".contains(c)),
+                || "store.instance_id must be 1-64 characters of [A-Za-z0-9._-]".into(),
+            );
         }
     }
 

@@ -1,13 +1,25 @@
 //! Durable storage of intents, their lifecycle and the batches that carry them.
 //!
-//! The [`Store`] trait is backend-neutral (no SQLite types appear in it) so a
-//! PostgreSQL implementation can follow; [`SqliteStore`] is the first backend.
+//! The [`Store`] trait is backend-neutral: [`SqliteStore`] is the embedded default (one
+//! process, one file), [`PgStore`] the scale-out backend that several relayer instances share.
+//!
+//! Several instances share the work through the store alone:
+//! * an intent is claimed into a batch only while it is `pending`, is the lowest-`seq`
+//!   non-final intent on its nonce account, and no intent on that nonce is in flight
+//!   ([`Store::open_batches`]); the claim is a compare-and-set, so two instances never claim
+//!   one intent;
+//! * every unfinished batch carries a [`Lease`]: its owner renews it while it drives the
+//!   batch ([`Store::renew_leases`]); a lapsed lease may be taken over by another instance
+//!   ([`Store::take_lapsed_batches`]), and a signature is recorded only by the lease's current
+//!   owner ([`Store::mark_batch_sent`]), so an instance that lost its lease can no longer put
+//!   a new transaction for the batch on the wire.
 
 use std::borrow::Cow;
 use std::collections::BTreeMap;
 
 use async_trait::async_trait;
 
+mod postgres;
 mod schema;
 mod sqlite;
 mod status;
@@ -15,6 +27,7 @@ mod status;
 #[cfg(test)]
 mod tests;
 
+pub use postgres::{PgStore, PG_MIGRATIONS};
 pub use schema::{Migration, MIGRATIONS};
 pub use sqlite::{SqliteStore, StoreStats, MAX_GROUP_COMMIT};
 pub use status::{BatchState, Status, UnknownState};
@@ -34,6 +47,16 @@ pub enum StoreError {
     /// The database engine reported an error.
     #[error("database error: {0}")]
     Sqlite(String),
+    /// PostgreSQL reported an error.
+    #[error("postgres error: {0}")]
+    Postgres(String),
+    /// The database server cannot be reached (connection refused, closed, timed out).
+    #[error("store unavailable: {0}")]
+    Unavailable(String),
+    /// The database aborted the transaction to resolve a conflict (deadlock, serialization
+    /// failure); the call may be retried as a whole.
+    #[error("transaction conflict: {0}")]
+    Conflict(String),
     /// Applying schema migrations failed, or the database is newer than this binary.
     #[error("schema migration failed: {0}")]
     Migration(String),
@@ -248,6 +271,35 @@ pub struct BatchRecord {
     pub updated_at_ms: i64,
     /// Error recorded when finished, if any.
     pub error: Option<String>,
+    /// Relayer instance whose lease covers the batch, if any.
+    pub owner: Option<String>,
+    /// When that lease lapses (unix milliseconds, the store's clock).
+    pub lease_until_ms: Option<i64>,
+    /// How many times another instance took the batch over after its lease lapsed.
+    pub takeovers: u32,
+}
+
+/// A relayer instance's claim on the batches it drives.
+///
+/// Invariant: at any time at most one instance holds an unlapsed lease on a batch, and only
+/// that instance may record a new signature for it. The lease is measured on the store's
+/// clock (PostgreSQL's `clock_timestamp()`), so instances' clocks may drift apart.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Lease {
+    /// The instance id (`[relayer] instance_id`).
+    pub owner: String,
+    /// How long a claim holds without renewal, in milliseconds.
+    pub ttl_ms: i64,
+}
+
+impl Lease {
+    /// A lease for `owner` lasting `ttl_ms` per renewal.
+    pub fn new(owner: impl Into<String>, ttl_ms: i64) -> Self {
+        Lease {
+            owner: owner.into(),
+            ttl_ms: ttl_ms.max(1),
+        }
+    }
 }
 
 /// Durable intent storage shared by every relayer component.
@@ -322,29 +374,56 @@ pub trait Store: Send + Sync {
     /// Creates an `open` batch of existing intents and returns its id.
     async fn create_batch(&self, intent_ids: Vec<IntentId>) -> StoreResult<i64>;
 
-    /// Creates one `open` batch per group and moves each group's intents to `queued` in it
-    /// (audit actor `actor`), all in one durable commit; returns the batch ids in order.
+    /// Claims each group of intents into a new `open` batch leased to `lease.owner`, moving
+    /// the intents to `queued` (audit actor `actor`), in one durable commit; returns each
+    /// group's batch id in order, or `None` for a group that could not be claimed whole.
     ///
-    /// Atomic: either every batch exists with its intents queued, or nothing changed. One
-    /// commit per batcher pass instead of two per batch.
+    /// A group is claimed only if every intent in it is `pending`, is the lowest-`seq`
+    /// non-final intent on its nonce account, and no intent on that nonce account is `queued`
+    /// or `submitted` (one intent per nonce in flight, first by `seq`, across instances); a
+    /// group failing that writes nothing (another instance got there first, or an earlier
+    /// intent on the nonce is still open). Unknown ids are an error that undoes the whole call.
     async fn open_batches(
         &self,
         groups: Vec<Vec<IntentId>>,
         actor: &'static str,
-    ) -> StoreResult<Vec<i64>>;
+        lease: &Lease,
+    ) -> StoreResult<Vec<Option<i64>>>;
 
-    /// Records that the batch is (about to be) sent with `signature`.
+    /// Records that the batch is (about to be) sent with `signature`, if `owner` holds its
+    /// lease now (an unlapsed one, or a lapsed one nobody took over), renewing it.
     ///
-    /// Call it *before* broadcasting so that no sent signature can be lost
-    /// in a crash. Every signature is kept in the batch's history. Returns
-    /// `false` if the batch is unknown or already finished.
+    /// Call it *before* broadcasting so that no sent signature can be lost in a crash. Every
+    /// signature is kept in the batch's history. Returns `false` if the batch is unknown,
+    /// already finished, or leased to another instance: then nothing may be sent.
     async fn mark_batch_sent(
         &self,
         batch_id: i64,
         signature: String,
         blockhash: String,
         last_valid_block_height: u64,
+        lease: &Lease,
     ) -> StoreResult<bool>;
+
+    /// Extends `lease` on those of `batch_ids` it still holds (unfinished, owned by
+    /// `lease.owner`); returns the ids renewed. A batch missing from the answer was finished
+    /// or taken over: its task must stop sending.
+    async fn renew_leases(&self, lease: &Lease, batch_ids: Vec<i64>) -> StoreResult<Vec<i64>>;
+
+    /// Lets go of `owner`'s leases on `batch_ids` at once (a task ended without finishing its
+    /// batch), so the next sweep, of any instance, takes them over without waiting for them to
+    /// lapse.
+    async fn release_leases(&self, owner: &str, batch_ids: Vec<i64>) -> StoreResult<()>;
+
+    /// Takes over up to `limit` unfinished batches whose lease lapsed (or that have none),
+    /// leasing them to `lease.owner`, oldest first; batches another instance is taking over
+    /// at the same moment are skipped, not waited for. Taking over a batch owned by someone
+    /// else counts in its `takeovers`.
+    async fn take_lapsed_batches(
+        &self,
+        lease: &Lease,
+        limit: usize,
+    ) -> StoreResult<Vec<BatchRecord>>;
 
     /// Moves a batch to a final state (`landed`, `failed` or `dropped`).
     ///
@@ -365,6 +444,7 @@ pub trait Store: Send + Sync {
         signature: String,
         blockhash: String,
         last_valid_block_height: u64,
+        lease: &Lease,
         transitions: Vec<Transition>,
     ) -> StoreResult<Option<Vec<bool>>>;
 
@@ -389,4 +469,10 @@ pub trait Store: Send + Sync {
 
     /// Waits until every write queued before this call is committed.
     async fn flush(&self) -> StoreResult<()>;
+
+    /// Answers whether the database can be reached and written to right now (`/healthz`).
+    async fn ping(&self) -> StoreResult<()>;
+
+    /// Backend name for logs and `/healthz`: `"sqlite"` or `"postgres"`.
+    fn backend(&self) -> &'static str;
 }

@@ -36,6 +36,11 @@ pub const MIGRATIONS: &[Migration] = &[
         name: "0003_seq_keys",
         sql: include_str!("../../migrations/0003_seq_keys.sql"),
     },
+    Migration {
+        version: 4,
+        name: "0004_leases",
+        sql: include_str!("../../migrations/0004_leases.sql"),
+    },
 ];
 
 fn mig_err(version: i64, e: rusqlite::Error) -> StoreError {
@@ -124,20 +129,21 @@ mod tests {
     #[test]
     fn applies_once_in_order() -> Result<(), StoreError> {
         let mut conn = Connection::open_in_memory().map_err(|e| mig_err(0, e))?;
-        assert_eq!(migrate(&mut conn)?, vec![1, 2, 3]);
+        assert_eq!(migrate(&mut conn)?, vec![1, 2, 3, 4]);
         assert_eq!(migrate(&mut conn)?, Vec::<i64>::new());
         let extra = [
             MIGRATIONS[0],
             MIGRATIONS[1],
             MIGRATIONS[2],
+            MIGRATIONS[3],
             Migration {
-                version: 4,
-                name: "0004_test",
-                sql: "CREATE TABLE t4 (x INTEGER);",
+                version: 5,
+                name: "0005_test",
+                sql: "CREATE TABLE t5 (x INTEGER);",
             },
         ];
-        assert_eq!(migrate_with(&mut conn, &extra)?, vec![4]);
-        // A binary that only knows versions 1 to 3 refuses the newer database.
+        assert_eq!(migrate_with(&mut conn, &extra)?, vec![5]);
+        // A binary that only knows versions 1 to 4 refuses the newer database.
         assert!(matches!(migrate(&mut conn), Err(StoreError::Migration(_))));
         Ok(())
     }
@@ -186,7 +192,7 @@ mod tests {
              (x'0100000000000000000000000000000000000000000000000000000000000000', 'pending', 'submitted', 'submitter', 3);",
         )
         .map_err(|e| mig_err(2, e))?;
-        assert_eq!(migrate(&mut conn)?, vec![3]);
+        assert_eq!(migrate(&mut conn)?, vec![3, 4]);
         let state: Vec<StateRow> = {
             let mut stmt = conn
                 .prepare(

@@ -20,8 +20,8 @@ use rusqlite::{Connection, OpenFlags};
 use tokio::sync::oneshot;
 
 use super::{
-    AuditRow, BatchRecord, BatchState, InsertOutcome, IntentId, IntentRecord, NewIntent, Status,
-    Store, StoreError, StoreResult, Transition,
+    AuditRow, BatchRecord, BatchState, InsertOutcome, IntentId, IntentRecord, Lease, NewIntent,
+    Status, Store, StoreError, StoreResult, Transition,
 };
 
 mod checkpoint;
@@ -356,11 +356,13 @@ impl Store for SqliteStore {
         &self,
         groups: Vec<Vec<IntentId>>,
         actor: &'static str,
-    ) -> StoreResult<Vec<i64>> {
+        lease: &Lease,
+    ) -> StoreResult<Vec<Option<i64>>> {
         if groups.is_empty() {
             return Ok(Vec::new());
         }
-        self.write(move |c| writes::open_batches(c, &groups, actor))
+        let lease = lease.clone();
+        self.write(move |c| writes::open_batches(c, &groups, actor, &lease))
             .await
     }
 
@@ -370,11 +372,48 @@ impl Store for SqliteStore {
         signature: String,
         blockhash: String,
         last_valid_block_height: u64,
+        lease: &Lease,
     ) -> StoreResult<bool> {
+        let lease = lease.clone();
         self.write(move |c| {
-            writes::mark_batch_sent(c, batch_id, &signature, &blockhash, last_valid_block_height)
+            writes::mark_batch_sent(
+                c,
+                batch_id,
+                &signature,
+                &blockhash,
+                last_valid_block_height,
+                &lease,
+            )
         })
         .await
+    }
+
+    async fn renew_leases(&self, lease: &Lease, batch_ids: Vec<i64>) -> StoreResult<Vec<i64>> {
+        if batch_ids.is_empty() {
+            return Ok(Vec::new());
+        }
+        let lease = lease.clone();
+        self.write(move |c| writes::renew_leases(c, &lease, &batch_ids))
+            .await
+    }
+
+    async fn release_leases(&self, owner: &str, batch_ids: Vec<i64>) -> StoreResult<()> {
+        if batch_ids.is_empty() {
+            return Ok(());
+        }
+        let owner = owner.to_owned();
+        self.write(move |c| writes::release_leases(c, &owner, &batch_ids))
+            .await
+    }
+
+    async fn take_lapsed_batches(
+        &self,
+        lease: &Lease,
+        limit: usize,
+    ) -> StoreResult<Vec<BatchRecord>> {
+        let lease = lease.clone();
+        self.write(move |c| writes::take_lapsed_batches(c, &lease, limit))
+            .await
     }
 
     async fn finish_batch(
@@ -393,8 +432,10 @@ impl Store for SqliteStore {
         signature: String,
         blockhash: String,
         last_valid_block_height: u64,
+        lease: &Lease,
         transitions: Vec<Transition>,
     ) -> StoreResult<Option<Vec<bool>>> {
+        let lease = lease.clone();
         self.write(move |c| {
             if !writes::mark_batch_sent(
                 c,
@@ -402,6 +443,7 @@ impl Store for SqliteStore {
                 &signature,
                 &blockhash,
                 last_valid_block_height,
+                &lease,
             )? {
                 return Ok(None);
             }
@@ -440,5 +482,18 @@ impl Store for SqliteStore {
 
     async fn flush(&self) -> StoreResult<()> {
         self.write(|_| Ok(())).await
+    }
+
+    async fn ping(&self) -> StoreResult<()> {
+        self.read(|c| {
+            c.query_row("SELECT 1", [], |_| Ok(()))?;
+            Ok(())
+        })
+        .await?;
+        self.flush().await
+    }
+
+    fn backend(&self) -> &'static str {
+        "sqlite"
     }
 }

@@ -17,7 +17,7 @@ use toss_sdk::cluster::Cluster;
 use toss_sdk::SignedIntent;
 
 /// `payers` × `nonces` SOL intents to a few merchants.
-async fn crowd(h: &Harness, payers: usize, nonces: u32) -> (Vec<SignedIntent>, Vec<Pubkey>) {
+pub async fn crowd(h: &Harness, payers: usize, nonces: u32) -> (Vec<SignedIntent>, Vec<Pubkey>) {
     let merchants: Vec<Pubkey> = (0..3).map(|_| Keypair::new().pubkey()).collect();
     let mut intents = Vec::new();
     for p in 0..payers {
@@ -34,7 +34,7 @@ async fn crowd(h: &Harness, payers: usize, nonces: u32) -> (Vec<SignedIntent>, V
 }
 
 /// Every intent is final, each settled one exactly once, and merchants hold exactly that.
-async fn assert_settled_once(
+pub async fn assert_settled_once(
     h: &Harness,
     running: &Running,
     intents: &[SignedIntent],
@@ -245,8 +245,13 @@ async fn one_status_poll_covers_every_batch_in_flight() {
 }
 
 /// Pauses submission, submits `intents` over HTTP and opens one batch of them directly in the
-/// store, as the batcher would, without any task to send it; returns its id.
-async fn paused_with_open_batch(h: &Harness, running: &Running, intents: &[SignedIntent]) -> i64 {
+/// store under `lease`, as a batcher would, without any task to send it; returns its id.
+async fn paused_with_open_batch(
+    h: &Harness,
+    running: &Running,
+    intents: &[SignedIntent],
+    lease: &toss_relayer::store::Lease,
+) -> i64 {
     assert_eq!(
         running.admin(&h.http, "pause", Some(ADMIN)).await,
         StatusCode::OK
@@ -257,21 +262,24 @@ async fn paused_with_open_batch(h: &Harness, running: &Running, intents: &[Signe
     let ids: Vec<[u8; 32]> = intents.iter().map(|s| s.id()).collect();
     running
         .store
-        .open_batches(vec![ids], "batcher")
+        .open_batches(vec![ids], "batcher", lease)
         .await
         .unwrap()[0]
+        .expect("the batch's intents were claimable")
 }
 
-/// A batch whose task gave up before sending anything (say, no blockhash within the retries)
-/// is dropped by the sweeper and its intents go back to `pending`: they settle, once.
+/// A batch an instance opened and then died without sending (its lease lapses) is taken over
+/// by the sweeper, dropped, and its intents go back to `pending`: they settle, once.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn unsent_batch_left_behind_is_dropped_and_its_intents_settle() {
     use toss_relayer::store::BatchState;
     let h = Harness::new().await;
     let (intents, merchants) = crowd(&h, 1, 2).await;
     let running = h.start(config()).await;
-    // What an abandoned task leaves: an open batch, its intents queued, no signature.
-    let batch = paused_with_open_batch(&h, &running, &intents).await;
+    // What a dead instance leaves: an open batch, its intents queued, no signature, and a
+    // lease nobody renews.
+    let dead = toss_relayer::store::Lease::new("dead-instance", 1);
+    let batch = paused_with_open_batch(&h, &running, &intents, &dead).await;
     assert_eq!(
         running.admin(&h.http, "resume", Some(ADMIN)).await,
         StatusCode::OK
@@ -305,10 +313,10 @@ async fn sweeper_leaves_a_held_batch_alone_and_resumes_it_once_released() {
     let running = h.start(config()).await;
     // A batch as a live task leaves it mid-flight: sent under a signature that never lands,
     // on a blockhash that has already expired, its intents submitted.
-    let batch = paused_with_open_batch(&h, &running, &intents).await;
-    let ids: Vec<[u8; 32]> = intents.iter().map(|s| s.id()).collect();
     let ctx = running.relayer.ctx.clone();
-    assert!(toss_relayer::batch::claim_batch(&ctx, batch));
+    let batch = paused_with_open_batch(&h, &running, &intents, &ctx.lease).await;
+    let ids: Vec<[u8; 32]> = intents.iter().map(|s| s.id()).collect();
+    assert!(toss_relayer::claims::claim_batch(&ctx, batch));
     let signature = Signature::from([7u8; 64]).to_string();
     let submitted: Vec<Transition> = ids
         .iter()
@@ -321,6 +329,7 @@ async fn sweeper_leaves_a_held_batch_alone_and_resumes_it_once_released() {
             signature,
             "11111111111111111111111111111111".into(),
             0,
+            &ctx.lease,
             submitted,
         )
         .await
@@ -328,20 +337,22 @@ async fn sweeper_leaves_a_held_batch_alone_and_resumes_it_once_released() {
         .expect("batch marked sent");
     // Held: a sweep starts nothing, and the claim is still the holder's.
     let mut tasks = tokio::task::JoinSet::new();
-    toss_relayer::reconcile::sweep(&ctx, &mut tasks)
+    toss_relayer::claims::sweep(&ctx, &mut tasks).await.unwrap();
+    assert!(tasks.is_empty(), "the sweeper took over a held batch");
+    assert!(!toss_relayer::claims::claim_batch(&ctx, batch));
+    // Released (the task ended and let its lease go): exactly one sweep (this one or the
+    // relayer's own) resumes it.
+    toss_relayer::claims::unclaim_batch(&ctx, batch);
+    running
+        .store
+        .release_leases(&ctx.lease.owner, vec![batch])
         .await
         .unwrap();
-    assert!(tasks.is_empty(), "the sweeper took over a held batch");
-    assert!(!toss_relayer::batch::claim_batch(&ctx, batch));
-    // Released: exactly one sweep (this one or the relayer's own) resumes it.
-    toss_relayer::batch::unclaim_batch(&ctx, batch);
     assert_eq!(
         running.admin(&h.http, "resume", Some(ADMIN)).await,
         StatusCode::OK
     );
-    toss_relayer::reconcile::sweep(&ctx, &mut tasks)
-        .await
-        .unwrap();
+    toss_relayer::claims::sweep(&ctx, &mut tasks).await.unwrap();
     while tasks.join_next().await.is_some() {}
     running.settle_all().await;
     assert_settled_once(&h, &running, &intents, &merchants).await;

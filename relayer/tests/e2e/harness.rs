@@ -67,19 +67,26 @@ impl Harness {
     pub async fn start_on(&self, config: Config, cluster: Arc<dyn Cluster>) -> Running {
         let store: Arc<dyn Store> =
             Arc::new(SqliteStore::open(self.dir.path().join("relayer.sqlite")).expect("store"));
+        self.start_with(config, cluster, store, self.fee_payer.insecure_clone())
+            .await
+    }
+
+    /// Starts a relayer on `store` over `cluster`, paying with `fee_payer`.
+    pub async fn start_with(
+        &self,
+        config: Config,
+        cluster: Arc<dyn Cluster>,
+        store: Arc<dyn Store>,
+        fee_payer: Keypair,
+    ) -> Running {
         let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
             .await
             .expect("bind");
-        let relayer = Relayer::new(
-            Arc::new(config),
-            cluster,
-            store.clone(),
-            self.fee_payer.insecure_clone(),
-        )
-        .expect("relayer")
-        .start(listener)
-        .await
-        .expect("start");
+        let relayer = Relayer::new(Arc::new(config), cluster, store.clone(), fee_payer)
+            .expect("relayer")
+            .start(listener)
+            .await
+            .expect("start");
         let url = relayer.url();
         Running {
             relayer,

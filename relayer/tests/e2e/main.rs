@@ -9,6 +9,7 @@ mod demo;
 mod faults;
 mod harness;
 mod hostile;
+mod instances;
 mod noise;
 mod noise_attacks;
 mod noise_cli;

@@ -97,11 +97,32 @@ pub async fn metrics(h: &Harness, running: &Running) -> String {
     r.text().await.unwrap()
 }
 
-/// The value of a metric line (`name{labels}`), 0 when absent.
+/// The value of a metric line (`name{labels}`, without the relayer's constant `instance`
+/// label), 0 when absent.
 pub fn metric(text: &str, line: &str) -> f64 {
     text.lines()
+        .map(without_instance)
         .find_map(|l| l.strip_prefix(line)?.trim().parse().ok())
         .unwrap_or(0.0)
+}
+
+/// `name{a="b",instance="x"} 1` → `name{a="b"} 1`; `name{instance="x"} 1` → `name 1`.
+fn without_instance(line: &str) -> String {
+    let Some(start) = line.find("instance=\"") else {
+        return line.to_owned();
+    };
+    let rest = &line[start + "instance=\"".len()..];
+    let Some(end) = rest.find('"') else {
+        return line.to_owned();
+    };
+    let before = &line[..start];
+    let after = &rest[end + 1..];
+    // Labels are sorted: `instance` may come first, last or in between.
+    let (before, after) = match after.strip_prefix(',') {
+        Some(after) => (before, after),
+        None => (before.strip_suffix(',').unwrap_or(before), after),
+    };
+    format!("{before}{after}").replace("{}", "")
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

@@ -111,13 +111,23 @@ async fn sol_and_token_intents_settle_and_resubmission_is_idempotent() {
         .text()
         .await
         .unwrap();
-    assert!(text.contains("toss_intents_accepted_total 6"), "{text}");
-    assert!(
-        text.contains("toss_intents_final_total{status=\"settled\"} 6"),
+    use crate::noise::metric;
+    assert_eq!(metric(&text, "toss_intents_accepted_total"), 6.0, "{text}");
+    assert_eq!(
+        metric(&text, "toss_intents_final_total{status=\"settled\"}"),
+        6.0,
         "{text}"
     );
-    assert!(text.contains("toss_intents_refused_total{code=\"bad_signature\"} 1"));
-    assert!(text.contains("toss_settlement_latency_seconds_count 6"));
+    assert_eq!(
+        metric(&text, "toss_intents_refused_total{code=\"bad_signature\"}"),
+        1.0
+    );
+    assert_eq!(metric(&text, "toss_settlement_latency_seconds_count"), 6.0);
+    // Every series names the instance that exported it.
+    let instance = &running.relayer.ctx.lease.owner;
+    assert!(text.contains(&format!(
+        "toss_intents_accepted_total{{instance=\"{instance}\"}} 6"
+    )));
     assert!(text.contains("toss_batch_size_intents_count"));
     let health: serde_json::Value = h
         .http

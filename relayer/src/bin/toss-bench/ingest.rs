@@ -11,7 +11,7 @@ use std::sync::Arc;
 use std::time::{Duration, Instant};
 use toss_relayer::config::{Config, Redacted};
 use toss_relayer::local::{self, SOL};
-use toss_relayer::store::{SqliteStore, Store};
+use toss_relayer::store::{PgStore, SqliteStore, Store};
 use toss_relayer::Relayer;
 use toss_sdk::{wallet, Intent, SignedIntent};
 
@@ -77,8 +77,9 @@ async fn blast(url: &str, bodies: Vec<Value>, per_body: usize) -> Result<f64, St
     Ok((bodies.len() * per_body) as f64 / start.elapsed().as_secs_f64())
 }
 
-/// Runs the benchmark.
-pub async fn run() -> Result<Value, String> {
+/// Runs the benchmark on SQLite and, with `postgres` (a fresh schema's URL), on PostgreSQL
+/// too, with the same signed intents in the same run.
+pub async fn run(postgres: Option<String>) -> Result<Value, String> {
     let (cluster, fee_payer) = local::start(local::pick_program(None)).await.map_err(err)?;
     let cluster = Arc::new(cluster);
     let mut pools = Vec::new();
@@ -121,6 +122,42 @@ pub async fn run() -> Result<Value, String> {
     let (verify_one, verify_all) = verify_rates(&signed[..16_000.min(signed.len())]);
 
     let dir = tempfile::tempdir().map_err(err)?;
+    let sqlite: Arc<dyn Store> =
+        Arc::new(SqliteStore::open(dir.path().join("bench.sqlite")).map_err(err)?);
+    let mut out = measure(
+        cluster.clone(),
+        fee_payer.insecure_clone(),
+        sqlite,
+        &signed,
+        verify_all,
+    )
+    .await?;
+    out["verify_per_s_one_core"] = json!(verify_one);
+    out["verify_per_s_all_cores"] = json!(verify_all);
+    out["store"] = json!("sqlite");
+    out["cores"] = json!(std::thread::available_parallelism()
+        .map(|n| n.get())
+        .unwrap_or(1));
+    if let Some(url) = postgres {
+        let pg: Arc<dyn Store> = Arc::new(PgStore::connect(&url).await.map_err(err)?);
+        let pg_out = measure(cluster.clone(), fee_payer, pg, &signed, verify_all).await?;
+        let ratio = pg_out["ingest_per_s"].as_f64().unwrap_or(0.0)
+            / out["ingest_per_s"].as_f64().unwrap_or(1.0).max(1e-9);
+        out["postgres"] = pg_out;
+        out["postgres_vs_sqlite"] = json!(ratio);
+    }
+    Ok(out)
+}
+
+/// One relayer on `store` (submission paused): single and bulk intake rates, then the latency
+/// curve.
+async fn measure(
+    cluster: Arc<toss_sdk::cluster::LocalCluster>,
+    fee_payer: Keypair,
+    store: Arc<dyn Store>,
+    signed: &[SignedIntent],
+    verify_all: f64,
+) -> Result<Value, String> {
     let mut config = Config::default();
     config.server.admin_token = Some(Redacted::new("bench-admin-token-0123456789abcdef".into()));
     config.server.rate_limit_per_ip_per_s = 10_000_000;
@@ -131,8 +168,6 @@ pub async fn run() -> Result<Value, String> {
     config.server.max_body_bytes = 1 << 20;
     config.intake.nonce_cache_ttl_ms = 600_000;
     config.intake.max_lifetime_seconds = 3_600;
-    let store: Arc<dyn Store> =
-        Arc::new(SqliteStore::open(dir.path().join("bench.sqlite")).map_err(err)?);
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
         .await
         .map_err(err)?;
@@ -201,8 +236,6 @@ pub async fn run() -> Result<Value, String> {
         "ingest_bulk_per_s": bulk_rate,
         "bulk_size": BULK,
         "clients": CLIENTS,
-        "verify_per_s_one_core": verify_one,
-        "verify_per_s_all_cores": verify_all,
         "ratio": ingest / verify_all,
         "ratio_single": single_rate / verify_all,
         "half_load_per_s": target,
@@ -210,6 +243,5 @@ pub async fn run() -> Result<Value, String> {
         "p99_ms": percentile(&lat, 0.99),
         "latency_curve": curve,
         "stored": stored,
-        "cores": std::thread::available_parallelism().map(|n| n.get()).unwrap_or(1),
     }))
 }

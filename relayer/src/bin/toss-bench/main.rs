@@ -34,6 +34,53 @@ struct Cli {
     /// Print one JSON object.
     #[arg(long)]
     json: bool,
+    /// `ingest` and `settle`: also measure on PostgreSQL (SQLite is always measured, for
+    /// the ratio).
+    #[arg(long, value_enum, default_value = "sqlite")]
+    store: StoreArg,
+    /// `settle --store postgres`: measure 1 to N relayer instances sharing the database.
+    #[arg(long, default_value_t = 1)]
+    instances: usize,
+    /// PostgreSQL server (each measurement gets a fresh schema in it); default
+    /// `TOSS_DATABASE_URL`, then `TOSS_TEST_DATABASE_URL` (what `scripts/pg start` prints).
+    #[arg(long)]
+    database_url: Option<String>,
+}
+
+#[derive(Clone, Copy, PartialEq, Eq, ValueEnum)]
+enum StoreArg {
+    Sqlite,
+    Postgres,
+}
+
+/// The PostgreSQL server to measure on, if asked.
+fn database_url(cli: &Cli) -> Result<Option<String>, String> {
+    if cli.store == StoreArg::Sqlite {
+        return Ok(None);
+    }
+    cli.database_url
+        .clone()
+        .or_else(|| std::env::var("TOSS_DATABASE_URL").ok())
+        .or_else(|| std::env::var("TOSS_TEST_DATABASE_URL").ok())
+        .filter(|u| !u.is_empty())
+        .map(Some)
+        .ok_or_else(|| {
+            "--store postgres needs --database-url (or TOSS_DATABASE_URL; scripts/pg start \
+             prints one)"
+                .to_string()
+        })
+}
+
+/// A fresh schema for one measurement.
+async fn fresh_schema(base: String, what: String) -> Result<String, String> {
+    let nanos = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map(|d| d.as_nanos())
+        .unwrap_or(0);
+    let name = format!("bench_{what}_{}_{nanos}", std::process::id());
+    toss_relayer::store::PgStore::schema_url(&base, &name)
+        .await
+        .map_err(|e| e.to_string())
 }
 
 fn main() {
@@ -41,10 +88,29 @@ fn main() {
     if std::env::var_os("RUST_LOG").is_none() {
         std::env::set_var("RUST_LOG", "error");
     }
+    let pg = match database_url(&cli) {
+        Ok(pg) => pg,
+        Err(e) => {
+            eprintln!("error: {e}");
+            std::process::exit(2);
+        }
+    };
     let result = match cli.bench {
         Bench::Pack => pack::run().map_err(|e| e.to_string()),
-        Bench::Ingest => runtime().and_then(|rt| rt.block_on(ingest::run())),
-        Bench::Settle => runtime().and_then(|rt| rt.block_on(settle::run())),
+        Bench::Ingest => runtime().and_then(|rt| {
+            rt.block_on(async {
+                let url = match pg {
+                    Some(base) => Some(fresh_schema(base, "ingest".into()).await?),
+                    None => None,
+                };
+                ingest::run(url).await
+            })
+        }),
+        Bench::Settle => runtime().and_then(|rt| {
+            let url_for =
+                pg.map(|base| move |n: usize| fresh_schema(base.clone(), format!("settle{n}")));
+            rt.block_on(settle::run(url_for, cli.instances))
+        }),
         Bench::Noise => runtime().and_then(|rt| rt.block_on(noise::run())),
         Bench::Frames => frames::run(),
         Bench::Arcium => arcium::run(),

@@ -1,6 +1,8 @@
-//! End-to-end settlement rate on the in-process cluster (HTTP intake, SQLite, batching into
-//! v0 transactions with a lookup table, confirmation, reconciliation), against the same
-//! bank's rate for plain single-transfer transactions sent with the same concurrency.
+//! End-to-end settlement rate on the in-process cluster (HTTP intake, SQLite or PostgreSQL
+//! with one or more relayers, batching into v0 transactions with a lookup table,
+//! confirmation, reconciliation), against two ceilings measured in the same run: the same
+//! kind of intents packed as the relayer packs them, signed in advance and sent straight to
+//! the bank (`bank_only_*`), and plain single-transfer transactions.
 
 use serde_json::{json, Value};
 use solana_keypair::Keypair;
@@ -62,8 +64,8 @@ fn demo_options(max_intents: usize) -> DemoOptions {
     }
 }
 
-async fn settle_rate(max_intents: usize) -> Result<(f64, demo::DemoReport), String> {
-    let report = demo::run(demo_options(max_intents)).await.map_err(err)?;
+async fn settle_rate(opts: DemoOptions) -> Result<(f64, demo::DemoReport), String> {
+    let report = demo::run(opts).await.map_err(err)?;
     if !report.balances_ok || report.settled != report.intents {
         return Err(format!("settlement incomplete: {report:?}"));
     }
@@ -71,15 +73,45 @@ async fn settle_rate(max_intents: usize) -> Result<(f64, demo::DemoReport), Stri
     Ok((rate, report))
 }
 
-/// Runs the benchmark.
-pub async fn run() -> Result<Value, String> {
-    let (settled_per_s, report) =
-        settle_rate(toss_relayer::config::DEFAULT_BATCH_MAX_INTENTS).await?;
+/// Runs the benchmark: end to end on SQLite, the same intents one per transaction, the
+/// bank-only ceiling and plain transfers, all in this run; with `postgres` (a function giving
+/// a fresh schema's URL) also end to end on PostgreSQL with 1..=`instances` relayers.
+pub async fn run<F, Fut>(postgres: Option<F>, instances: usize) -> Result<Value, String>
+where
+    F: Fn(usize) -> Fut,
+    Fut: std::future::Future<Output = Result<String, String>>,
+{
+    let max = toss_relayer::config::DEFAULT_BATCH_MAX_INTENTS;
+    let (settled_per_s, report) = settle_rate(demo_options(max)).await?;
     // The same intents, one per transaction: what batching saves.
-    let (unbatched_per_s, _) = settle_rate(1).await?;
+    let (unbatched_per_s, _) = settle_rate(demo_options(1)).await?;
+    let bank_only = demo::bank_only(demo_options(max)).await.map_err(err)?;
     let bank = bank_transfers_per_s().await?;
+    let mut pg = Vec::new();
+    if let Some(url_for) = postgres {
+        for n in 1..=instances.max(1) {
+            let url = url_for(n).await?;
+            let opts = DemoOptions {
+                database_url: Some(url),
+                instances: n,
+                ..demo_options(max)
+            };
+            let (rate, r) = settle_rate(opts).await?;
+            pg.push(json!({
+                "instances": n,
+                "settled_per_s": rate,
+                "vs_sqlite": rate / settled_per_s,
+                "bank_only_ratio": rate / bank_only.settled_per_s,
+                "intents_per_tx": r.intents_per_tx,
+                "elapsed_ms": r.elapsed_ms,
+            }));
+        }
+    }
     Ok(json!({
         "settled_per_s": settled_per_s,
+        "bank_only_settled_per_s": bank_only.settled_per_s,
+        "bank_only_ratio": settled_per_s / bank_only.settled_per_s,
+        "bank_only_intents_per_tx": bank_only.intents_per_tx,
         "bank_transfers_per_s": bank,
         "ratio": settled_per_s / bank,
         "unbatched_settled_per_s": unbatched_per_s,
@@ -91,5 +123,6 @@ pub async fn run() -> Result<Value, String> {
         "program": report.program,
         "per_request": PER_REQUEST,
         "bank_transfers": SENDERS * TRANSFERS_EACH,
+        "postgres": pg,
     }))
 }

@@ -105,11 +105,13 @@ pub(crate) fn batch_signatures(conn: &Connection, batch_id: i64) -> StoreResult<
     )
 }
 
-const BATCH_COLUMNS: &str = "batch_id, signature, blockhash, last_valid_block_height, state, \
-    created_at_ms, updated_at_ms, error";
+pub(crate) const BATCH_COLUMNS: &str = "batch_id, signature, blockhash, \
+    last_valid_block_height, state, created_at_ms, updated_at_ms, error, owner, lease_until_ms, \
+    takeovers";
 
-fn batch_row(row: &Row<'_>) -> StoreResult<BatchRecord> {
+pub(crate) fn batch_row(row: &Row<'_>) -> StoreResult<BatchRecord> {
     let lvbh: Option<i64> = row.get(3)?;
+    let takeovers: i64 = row.get(10)?;
     Ok(BatchRecord {
         batch_id: row.get(0)?,
         signature: row.get(1)?,
@@ -120,10 +122,13 @@ fn batch_row(row: &Row<'_>) -> StoreResult<BatchRecord> {
         created_at_ms: row.get(5)?,
         updated_at_ms: row.get(6)?,
         error: row.get(7)?,
+        owner: row.get(8)?,
+        lease_until_ms: row.get(9)?,
+        takeovers: u32::try_from(takeovers).unwrap_or(u32::MAX),
     })
 }
 
-fn fill_intents(conn: &Connection, batch: &mut BatchRecord) -> StoreResult<()> {
+pub(crate) fn fill_intents(conn: &Connection, batch: &mut BatchRecord) -> StoreResult<()> {
     batch.intent_ids = collect(
         conn,
         "SELECT intent_id FROM batch_intents WHERE batch_id = ?1 ORDER BY position",

@@ -8,8 +8,8 @@ use super::now_ms;
 use super::reads;
 use super::rows::u64_to_sql;
 use crate::store::{
-    BatchState, InsertOutcome, IntentId, IntentRecord, NewIntent, Status, StoreError, StoreResult,
-    Transition,
+    BatchRecord, BatchState, InsertOutcome, IntentId, IntentRecord, Lease, NewIntent, Status,
+    StoreError, StoreResult, Transition,
 };
 
 /// Stores new intents as pending; existing ids are returned unchanged.
@@ -239,24 +239,135 @@ pub(crate) fn create_batch(conn: &Connection, intent_ids: &[IntentId]) -> StoreR
     Ok(batch_id)
 }
 
-/// Creates one batch per group and queues its intents in it; the caller's job savepoint
+/// Whether `id` may be claimed now: it is pending, the lowest-`seq` non-final intent on its
+/// nonce account, and nothing on that nonce is in flight.
+fn claimable(conn: &Connection, id: &IntentId) -> StoreResult<bool> {
+    let Some((seq, status)) = reads::current_status(conn, id)? else {
+        return Err(StoreError::InvalidInput(format!(
+            "batch intent {} is unknown",
+            hex::encode(id)
+        )));
+    };
+    if status != Status::Pending {
+        return Ok(false);
+    }
+    let blocked: Option<i64> = conn
+        .prepare_cached(
+            "SELECT o.seq FROM intents i JOIN intents o ON o.nonce_account = i.nonce_account \
+             JOIN intent_state s ON s.seq = o.seq \
+             WHERE i.seq = ?1 AND o.seq <> ?1 AND s.status IN ('pending', 'queued', 'submitted') \
+             AND (s.status <> 'pending' OR o.seq < ?1) LIMIT 1",
+        )?
+        .query_row([seq], |r| r.get(0))
+        .optional()?;
+    Ok(blocked.is_none())
+}
+
+/// Claims each whole group into a batch leased to `lease.owner`; the caller's job savepoint
 /// makes the whole call atomic.
 pub(crate) fn open_batches(
     conn: &Connection,
     groups: &[Vec<IntentId>],
     actor: &'static str,
-) -> StoreResult<Vec<i64>> {
+    lease: &Lease,
+) -> StoreResult<Vec<Option<i64>>> {
     let mut ids = Vec::with_capacity(groups.len());
     for group in groups {
+        let mut ok = !group.is_empty();
+        for id in group {
+            // Every id is checked (unknown ids are an error even in a group already refused).
+            ok &= claimable(conn, id)?;
+        }
+        if !ok {
+            ids.push(None);
+            continue;
+        }
         let batch_id = create_batch(conn, group)?;
+        conn.prepare_cached(
+            "UPDATE batches SET owner = ?1, lease_until_ms = ?2 WHERE batch_id = ?3",
+        )?
+        .execute(params![
+            lease.owner,
+            now_ms().saturating_add(lease.ttl_ms),
+            batch_id
+        ])?;
         let queued: Vec<Transition> = group
             .iter()
             .map(|id| Transition::new(*id, Status::Queued, actor).batch(batch_id))
             .collect();
         apply(conn, &queued)?;
-        ids.push(batch_id);
+        ids.push(Some(batch_id));
     }
     Ok(ids)
+}
+
+/// Extends `lease` on the listed batches it holds; returns those renewed.
+pub(crate) fn renew_leases(
+    conn: &Connection,
+    lease: &Lease,
+    batch_ids: &[i64],
+) -> StoreResult<Vec<i64>> {
+    let until = now_ms().saturating_add(lease.ttl_ms);
+    let mut stmt = conn.prepare_cached(
+        "UPDATE batches SET lease_until_ms = ?1 \
+         WHERE batch_id = ?2 AND owner = ?3 AND state IN ('open', 'sent')",
+    )?;
+    let mut renewed = Vec::with_capacity(batch_ids.len());
+    for id in batch_ids {
+        if stmt.execute(params![until, id, lease.owner])? == 1 {
+            renewed.push(*id);
+        }
+    }
+    Ok(renewed)
+}
+
+/// Ends `owner`'s leases on the listed batches now.
+pub(crate) fn release_leases(conn: &Connection, owner: &str, batch_ids: &[i64]) -> StoreResult<()> {
+    let mut stmt = conn.prepare_cached(
+        "UPDATE batches SET lease_until_ms = 0 WHERE batch_id = ?1 AND owner = ?2 \
+         AND state IN ('open', 'sent')",
+    )?;
+    for id in batch_ids {
+        stmt.execute(params![id, owner])?;
+    }
+    Ok(())
+}
+
+/// Takes over up to `limit` unfinished batches whose lease lapsed.
+pub(crate) fn take_lapsed_batches(
+    conn: &Connection,
+    lease: &Lease,
+    limit: usize,
+) -> StoreResult<Vec<BatchRecord>> {
+    let now = now_ms();
+    let sql = format!(
+        "SELECT {} FROM batches WHERE state IN ('open', 'sent') \
+         AND (lease_until_ms IS NULL OR lease_until_ms < ?1) ORDER BY batch_id LIMIT ?2",
+        reads::BATCH_COLUMNS
+    );
+    let limit = i64::try_from(limit).unwrap_or(i64::MAX);
+    let mut batches = Vec::new();
+    {
+        let mut stmt = conn.prepare_cached(&sql)?;
+        let mut rows = stmt.query(params![now, limit])?;
+        while let Some(row) = rows.next()? {
+            batches.push(reads::batch_row(row)?);
+        }
+    }
+    let until = now.saturating_add(lease.ttl_ms);
+    for b in &mut batches {
+        let other = b.owner.as_deref().is_some_and(|o| o != lease.owner);
+        conn.prepare_cached(
+            "UPDATE batches SET owner = ?1, lease_until_ms = ?2, takeovers = takeovers + ?3 \
+             WHERE batch_id = ?4",
+        )?
+        .execute(params![lease.owner, until, i64::from(other), b.batch_id])?;
+        b.owner = Some(lease.owner.clone());
+        b.lease_until_ms = Some(until);
+        b.takeovers = b.takeovers.saturating_add(u32::from(other));
+        reads::fill_intents(conn, b)?;
+    }
+    Ok(batches)
 }
 
 /// Records a (re-)send of a batch and keeps the signature in its history.
@@ -266,6 +377,7 @@ pub(crate) fn mark_batch_sent(
     signature: &str,
     blockhash: &str,
     last_valid_block_height: u64,
+    lease: &Lease,
 ) -> StoreResult<bool> {
     let owner: Option<i64> = conn
         .prepare_cached("SELECT batch_id FROM batch_signatures WHERE signature = ?1")?
@@ -278,13 +390,22 @@ pub(crate) fn mark_batch_sent(
     }
     let now = now_ms();
     let lvbh = u64_to_sql(last_valid_block_height);
+    // Fenced by the lease: only its owner records (and so sends) a new signature.
     let changed = conn
         .prepare_cached(
             "UPDATE batches SET state = 'sent', signature = ?1, blockhash = ?2, \
-             last_valid_block_height = ?3, updated_at_ms = ?4 \
-             WHERE batch_id = ?5 AND state IN ('open', 'sent')",
+             last_valid_block_height = ?3, updated_at_ms = ?4, lease_until_ms = ?5, owner = ?7 \
+             WHERE batch_id = ?6 AND state IN ('open', 'sent') AND (owner = ?7 OR owner IS NULL)",
         )?
-        .execute(params![signature, blockhash, lvbh, now, batch_id])?;
+        .execute(params![
+            signature,
+            blockhash,
+            lvbh,
+            now,
+            now.saturating_add(lease.ttl_ms),
+            batch_id,
+            lease.owner
+        ])?;
     if changed != 1 {
         return Ok(false);
     }

@@ -1,12 +1,9 @@
 //! Batches and their signature history.
 
-use super::{intent, TempDb, TestResult};
+use super::{intent, lease, TestResult};
 use crate::store::{BatchState, Store, StoreError};
 
-#[tokio::test]
-async fn batch_lifecycle_and_signature_history() -> TestResult {
-    let db = TempDb::new()?;
-    let store = db.open()?;
+async fn batch_lifecycle_and_signature_history(store: &dyn Store) -> TestResult {
     let (a, b) = (intent(1).id, intent(2).id);
     store.insert_intents(vec![intent(1), intent(2)]).await?;
 
@@ -19,18 +16,18 @@ async fn batch_lifecycle_and_signature_history() -> TestResult {
 
     assert!(
         store
-            .mark_batch_sent(id, "sig1".into(), "hash1".into(), 100)
+            .mark_batch_sent(id, "sig1".into(), "hash1".into(), 100, &lease())
             .await?
     );
     assert!(
         store
-            .mark_batch_sent(id, "sig2".into(), "hash2".into(), 250)
+            .mark_batch_sent(id, "sig2".into(), "hash2".into(), 250, &lease())
             .await?
     );
     // Recording the same signature again is harmless.
     assert!(
         store
-            .mark_batch_sent(id, "sig1".into(), "hash1".into(), 100)
+            .mark_batch_sent(id, "sig1".into(), "hash1".into(), 100, &lease())
             .await?
     );
     assert_eq!(store.batch_signatures(id).await?, vec!["sig1", "sig2"]);
@@ -43,7 +40,7 @@ async fn batch_lifecycle_and_signature_history() -> TestResult {
     let other = store.create_batch(vec![a]).await?;
     assert!(other > id);
     let stolen = store
-        .mark_batch_sent(other, "sig2".into(), "h".into(), 1)
+        .mark_batch_sent(other, "sig2".into(), "h".into(), 1, &lease())
         .await;
     assert!(matches!(stolen, Err(StoreError::InvalidInput(_))));
 
@@ -66,7 +63,7 @@ async fn batch_lifecycle_and_signature_history() -> TestResult {
     );
     assert!(
         !store
-            .mark_batch_sent(id, "sig3".into(), "h".into(), 1)
+            .mark_batch_sent(id, "sig3".into(), "h".into(), 1, &lease())
             .await?
     );
     assert!(
@@ -80,17 +77,10 @@ async fn batch_lifecycle_and_signature_history() -> TestResult {
     assert_eq!(dropped.error.as_deref(), Some("blockhash expired"));
     assert_eq!(store.batch_signatures(id).await?, vec!["sig1", "sig2"]);
 
-    // History survives a restart.
-    drop(store);
-    let store = db.open()?;
-    assert_eq!(store.batch_signatures(id).await?, vec!["sig1", "sig2"]);
     Ok(())
 }
 
-#[tokio::test]
-async fn bad_batches_are_rejected() -> TestResult {
-    let db = TempDb::new()?;
-    let store = db.open()?;
+async fn bad_batches_are_rejected(store: &dyn Store) -> TestResult {
     store.insert_intents(vec![intent(1)]).await?;
     assert!(matches!(
         store.create_batch(vec![]).await,
@@ -106,20 +96,22 @@ async fn bad_batches_are_rejected() -> TestResult {
 }
 
 /// The batcher's and submitter's combined writes: each is one commit and all-or-nothing.
-#[tokio::test]
-async fn combined_batch_writes_are_single_atomic_commits() -> TestResult {
+async fn combined_batch_writes_are_atomic(store: &dyn Store) -> TestResult {
     use crate::store::{Status, Transition};
-    let db = TempDb::new()?;
-    let store = db.open()?;
     let ids: Vec<_> = (1..=5).map(|n| intent(n).id).collect();
     store.insert_intents((1..=5).map(intent).collect()).await?;
 
     // Two batches opened and queued in one commit.
-    let before = store.stats().commits;
-    let batches = store
-        .open_batches(vec![vec![ids[0], ids[1]], vec![ids[2]]], "batcher")
-        .await?;
-    assert_eq!(store.stats().commits, before + 1, "one commit for the pass");
+    let batches: Vec<i64> = store
+        .open_batches(
+            vec![vec![ids[0], ids[1]], vec![ids[2]]],
+            "batcher",
+            &lease(),
+        )
+        .await?
+        .into_iter()
+        .collect::<Option<_>>()
+        .ok_or("a group was not claimed")?;
     assert_eq!(batches.len(), 2);
     for (batch, members) in batches.iter().zip([&ids[..2], &ids[2..3]]) {
         let b = store.get_batch(*batch).await?.ok_or("missing batch")?;
@@ -136,16 +128,18 @@ async fn combined_batch_writes_are_single_atomic_commits() -> TestResult {
     // One bad group undoes the whole pass: no batch, nothing queued.
     let unfinished = store.unfinished_batches().await?.len();
     let bad = store
-        .open_batches(vec![vec![ids[3]], vec![[9; 32]]], "batcher")
+        .open_batches(vec![vec![ids[3]], vec![[9; 32]]], "batcher", &lease())
         .await;
     assert!(matches!(bad, Err(StoreError::InvalidInput(_))));
     assert_eq!(store.unfinished_batches().await?.len(), unfinished);
     let r = store.get(ids[3]).await?.ok_or("missing intent")?;
     assert_eq!(r.status, Status::Pending, "rolled back with its neighbour");
-    assert!(store.open_batches(vec![], "batcher").await?.is_empty());
+    assert!(store
+        .open_batches(vec![], "batcher", &lease())
+        .await?
+        .is_empty());
 
     // Signature and `submitted` in one commit.
-    let before = store.stats().commits;
     let submitted = |id| {
         Transition::new(id, Status::Submitted, "submitter")
             .signature("sigA")
@@ -157,18 +151,17 @@ async fn combined_batch_writes_are_single_atomic_commits() -> TestResult {
             "sigA".into(),
             "hashA".into(),
             10,
+            &lease(),
             vec![submitted(ids[0]), submitted(ids[1])],
         )
         .await?;
     assert_eq!(applied, Some(vec![true, true]));
-    assert_eq!(store.stats().commits, before + 1);
     assert_eq!(store.batch_signatures(batches[0]).await?, vec!["sigA"]);
     let r = store.get(ids[0]).await?.ok_or("missing intent")?;
     assert_eq!(r.status, Status::Submitted);
     assert_eq!(r.signature.as_deref(), Some("sigA"));
 
     // Outcomes and the batch's end in one commit.
-    let before = store.stats().commits;
     let applied = store
         .apply_and_finish_batch(
             vec![
@@ -182,7 +175,6 @@ async fn combined_batch_writes_are_single_atomic_commits() -> TestResult {
         )
         .await?;
     assert_eq!(applied, vec![true, true, true]);
-    assert_eq!(store.stats().commits, before + 1);
     assert_eq!(
         store.get_batch(batches[0]).await?.ok_or("missing")?.state,
         BatchState::Landed
@@ -194,6 +186,7 @@ async fn combined_batch_writes_are_single_atomic_commits() -> TestResult {
             "sigB".into(),
             "hashB".into(),
             20,
+            &lease(),
             vec![submitted(ids[0])],
         )
         .await?;
@@ -214,3 +207,9 @@ async fn combined_batch_writes_are_single_atomic_commits() -> TestResult {
     assert_eq!(again, vec![false], "already final");
     Ok(())
 }
+
+super::both!(
+    batch_lifecycle_and_signature_history,
+    bad_batches_are_rejected,
+    combined_batch_writes_are_atomic,
+);

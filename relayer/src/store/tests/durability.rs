@@ -3,7 +3,7 @@
 use std::sync::Arc;
 use std::time::Duration;
 
-use super::{intent, TempDb, TestResult};
+use super::{intent, lease, TempDb, TestResult};
 use crate::store::{SqliteStore, Status, Store, StoreError, Transition};
 
 /// Blocks the writer thread (inside its transaction) until the returned
@@ -154,7 +154,7 @@ async fn u64_extremes_round_trip() -> TestResult {
         assert_eq!(store.apply(t).await?, vec![true; 3]);
         let b = store.create_batch(vec![a.id]).await?;
         store
-            .mark_batch_sent(b, "s".into(), "h".into(), u64::MAX)
+            .mark_batch_sent(b, "s".into(), "h".into(), u64::MAX, &lease())
             .await?;
     }
     let store = db.open()?;
@@ -184,7 +184,8 @@ async fn migrations_are_idempotent_on_reopen() -> TestResult {
         vec![
             (1, "0001_init".to_string()),
             (2, "0002_open_expiry".to_string()),
-            (3, "0003_seq_keys".to_string())
+            (3, "0003_seq_keys".to_string()),
+            (4, "0004_leases".to_string())
         ]
     );
     let mode: String = conn.query_row("PRAGMA journal_mode", [], |r| r.get(0))?;
@@ -219,5 +220,35 @@ async fn checkpointer_copies_the_wal_into_the_database_file() -> TestResult {
     drop(store);
     let store = db.open()?;
     assert_eq!(store.counts().await?[&Status::Pending], 512);
+    Ok(())
+}
+
+/// SQLite's batcher and submitter writes are one group commit each, and survive a reopen.
+#[tokio::test]
+async fn batch_writes_are_single_commits_and_survive_reopen() -> TestResult {
+    let db = TempDb::new()?;
+    let store = db.open()?;
+    let ids: Vec<_> = (1..=3).map(|n| intent(n).id).collect();
+    store.insert_intents((1..=3).map(intent).collect()).await?;
+    let before = store.stats().commits;
+    let opened = store
+        .open_batches(
+            vec![vec![ids[0], ids[1]], vec![ids[2]]],
+            "batcher",
+            &lease(),
+        )
+        .await?;
+    assert_eq!(store.stats().commits, before + 1, "one commit for the pass");
+    let batch = opened[0].ok_or("not claimed")?;
+    let before = store.stats().commits;
+    store
+        .mark_batch_sent_with(batch, "sig1".into(), "h".into(), 1, &lease(), vec![])
+        .await?;
+    assert_eq!(store.stats().commits, before + 1);
+    drop(store);
+    let store = db.open()?;
+    assert_eq!(store.batch_signatures(batch).await?, vec!["sig1"]);
+    let b = store.get_batch(batch).await?.ok_or("missing")?;
+    assert_eq!(b.owner.as_deref(), Some("test-instance"));
     Ok(())
 }

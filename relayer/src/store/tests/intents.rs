@@ -2,13 +2,10 @@
 
 use std::sync::Arc;
 
-use super::{intent, TempDb, TestResult};
+use super::{intent, TestResult};
 use crate::store::{InsertOutcome, SqliteStore, Status, Store, Transition};
 
-#[tokio::test]
-async fn insert_then_get() -> TestResult {
-    let db = TempDb::new()?;
-    let store = db.open()?;
+async fn insert_then_get(store: &dyn Store) -> TestResult {
     let a = intent(1);
     let out = store.insert_intents(vec![a.clone()]).await?;
     assert_eq!(out.len(), 1);
@@ -29,10 +26,7 @@ async fn insert_then_get() -> TestResult {
     Ok(())
 }
 
-#[tokio::test]
-async fn reinsert_is_idempotent() -> TestResult {
-    let db = TempDb::new()?;
-    let store = db.open()?;
+async fn reinsert_is_idempotent(store: &dyn Store) -> TestResult {
     let a = intent(1);
     let mut b = intent(2);
     b.mint = Some([3; 32]);
@@ -49,7 +43,9 @@ async fn reinsert_is_idempotent() -> TestResult {
         [InsertOutcome::Existing(ra), InsertOutcome::Inserted(rb), InsertOutcome::Existing(rb2)] => {
             assert_eq!(ra.status, Status::Queued, "existing state is reported");
             assert_eq!(ra.seq, 1);
-            assert_eq!(rb.seq, 2);
+            // PostgreSQL's identity may skip the values of refused inserts: order is what
+            // `seq` promises.
+            assert!(rb.seq > ra.seq);
             assert_eq!(rb, rb2);
             assert_eq!(rb.intent, b);
         }
@@ -61,10 +57,7 @@ async fn reinsert_is_idempotent() -> TestResult {
     Ok(())
 }
 
-#[tokio::test]
-async fn transitions_are_guarded_and_audited() -> TestResult {
-    let db = TempDb::new()?;
-    let store = db.open()?;
+async fn transitions_are_guarded_and_audited(store: &dyn Store) -> TestResult {
     let a = intent(1).id;
     store.insert_intents(vec![intent(1)]).await?;
 
@@ -128,9 +121,7 @@ async fn transitions_are_guarded_and_audited() -> TestResult {
     Ok(())
 }
 
-#[tokio::test]
-async fn queries_by_status_nonce_and_counts() -> TestResult {
-    let store = SqliteStore::open_in_memory()?;
+async fn queries_by_status_nonce_and_counts(store: &dyn Store) -> TestResult {
     // Nonce account of intent n is n % 4.
     store.insert_intents((0..10).map(intent).collect()).await?;
     let id = |n| intent(n).id;
@@ -164,10 +155,7 @@ async fn queries_by_status_nonce_and_counts() -> TestResult {
     Ok(())
 }
 
-#[tokio::test]
-async fn expire_due_leaves_submitted_alone() -> TestResult {
-    let db = TempDb::new()?;
-    let store = db.open()?;
+async fn expire_due_leaves_submitted_alone(store: &dyn Store) -> TestResult {
     let mut old: Vec<_> = (0..4)
         .map(|n| {
             let mut i = intent(n);
@@ -210,3 +198,11 @@ async fn usable_as_trait_object() -> TestResult {
     assert_eq!(store.nonfinal().await?.len(), 1);
     Ok(())
 }
+
+super::both!(
+    insert_then_get,
+    reinsert_is_idempotent,
+    transitions_are_guarded_and_audited,
+    expire_due_leaves_submitted_alone,
+    queries_by_status_nonce_and_counts
+);

@@ -101,6 +101,22 @@ impl Online<'_> {
             .map_err(|e| e.to_string())
     }
 
+    /// A progress bar on stderr for `what`, drawn only on a terminal and never with
+    /// `--output json` (whose stdout is one JSON object and whose stderr stays quiet).
+    fn bar(&self, what: &'static str) -> indicatif::ProgressBar {
+        if self.output == Output::Json {
+            return indicatif::ProgressBar::hidden();
+        }
+        let bar = indicatif::ProgressBar::new_spinner().with_message(what);
+        bar.set_style(
+            indicatif::ProgressStyle::with_template(
+                "{spinner} {msg}: {pos}/{len} {wide_bar} {elapsed}",
+            )
+            .unwrap_or_else(|_| indicatif::ProgressStyle::default_bar()),
+        );
+        bar
+    }
+
     fn print(&self, json: serde_json::Value, text: String) -> String {
         match self.output {
             Output::Json => json.to_string(),
@@ -139,9 +155,14 @@ impl Online<'_> {
                 let pool = wallet::fetch_pool(&cluster, &owner.pubkey()).await.map_err(|e| e.to_string())?;
                 let start = wallet::next_index(&pool);
                 let end = start.checked_add(args.nonces).ok_or("--nonces is too large")?;
-                signatures.extend(
-                    wallet::open_nonces(&cluster, &owner, start..end).await.map_err(|e| e.to_string())?,
-                );
+                let bar = self.bar("opening nonces");
+                let tick = |done: u64, total: u64| {
+                    bar.set_length(total);
+                    bar.set_position(done);
+                };
+                let opened = wallet::open_nonces_with(&cluster, &owner, start..end, &tick).await;
+                bar.finish_and_clear();
+                signatures.extend(opened.map_err(|e| e.to_string())?);
             }
             if let Some((account, program, allowance)) = token {
                 signatures.push(
@@ -177,7 +198,14 @@ impl Online<'_> {
         Self::runtime()?.block_on(async {
             match command {
                 NonceCommand::List { pool } => {
-                    let file = wallet::fetch_pool(&cluster, &owner.pubkey()).await.map_err(|e| e.to_string())?;
+                    let bar = self.bar("reading nonces");
+                    let tick = |done: u64, total: u64| {
+                        bar.set_length(total.max(done));
+                        bar.set_position(done);
+                    };
+                    let fetched = wallet::fetch_pool_with(&cluster, &owner.pubkey(), &tick).await;
+                    bar.finish_and_clear();
+                    let file = fetched.map_err(|e| e.to_string())?;
                     let path = pool.unwrap_or_else(|| PathBuf::from(format!("pool-{}.json", owner.pubkey())));
                     write_pool(&path, &file)?;
                     let lines: Vec<String> = file

@@ -1,0 +1,354 @@
+//! PostgreSQL implementation of [`Store`]: the store several relayer instances share.
+//!
+//! * Every write is one database transaction, committed with `synchronous_commit = on` (the
+//!   connection forces it whatever the server's default): a caller is answered only after
+//!   the commit is flushed to the server's WAL, and to a synchronous standby if the operator
+//!   configured one.
+//! * A transaction the server aborts to resolve a deadlock or serialization failure is
+//!   retried as a whole, a few times; a lost connection surfaces as
+//!   [`StoreError::Unavailable`] (intake answers `503 store_unavailable`) and the pool opens
+//!   a new one on the next call.
+//! * Leases are measured on the database's clock.
+
+use std::collections::BTreeMap;
+use std::time::Duration;
+
+use async_trait::async_trait;
+use deadpool_postgres::{Manager, ManagerConfig, Pool, RecyclingMethod, Runtime};
+use tokio_postgres::NoTls;
+
+use super::{
+    AuditRow, BatchRecord, BatchState, InsertOutcome, IntentId, IntentRecord, Lease, NewIntent,
+    Status, Store, StoreError, StoreResult, Transition,
+};
+
+mod reads;
+mod rows;
+mod schema;
+mod writes;
+
+pub use schema::PG_MIGRATIONS;
+
+/// Connections per relayer instance.
+const POOL_SIZE: usize = 16;
+/// How long a call waits for a connection (or for one to open) before `Unavailable`.
+const POOL_TIMEOUT: Duration = Duration::from_secs(5);
+/// Attempts of a transaction the server aborted to resolve a conflict.
+const CONFLICT_ATTEMPTS: u32 = 5;
+
+/// [`Store`] backed by a PostgreSQL database, shareable by several relayer instances.
+pub struct PgStore {
+    pool: Pool,
+    /// `host:port/dbname`, for logs (never the password).
+    target: String,
+}
+
+impl std::fmt::Debug for PgStore {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("PgStore")
+            .field("target", &self.target)
+            .finish()
+    }
+}
+
+/// Runs `$body` (which uses the transaction `$tx`) and commits, retrying the whole
+/// transaction when the server aborted it to resolve a conflict.
+macro_rules! in_tx {
+    ($self:ident, $tx:ident => $body:expr) => {{
+        let mut attempt = 0;
+        loop {
+            attempt += 1;
+            let mut client = $self.client().await?;
+            let $tx = client.transaction().await.map_err(rows::pg_err)?;
+            let result = async { $body }.await;
+            let result = match result {
+                Ok(v) => $tx.commit().await.map(|()| v).map_err(rows::pg_err),
+                Err(e) => Err(e),
+            };
+            match result {
+                Err(StoreError::Conflict(m)) if attempt < CONFLICT_ATTEMPTS => {
+                    tracing::debug!(attempt, error = %m, "postgres transaction conflict; retrying");
+                    tokio::time::sleep(Duration::from_millis(u64::from(attempt) * 5)).await;
+                }
+                other => break other,
+            }
+        }
+    }};
+}
+
+impl PgStore {
+    /// Connects to `url` (`postgres://user:pass@host:port/db`, libpq key/value also accepted)
+    /// and applies pending migrations (serialized across instances starting at once).
+    pub async fn connect(url: &str) -> StoreResult<Self> {
+        let mut cfg: tokio_postgres::Config = url
+            .parse()
+            .map_err(|e| StoreError::InvalidInput(format!("postgres url: {e}")))?;
+        let options = cfg
+            .get_options()
+            .map(|o| format!("{o} "))
+            .unwrap_or_default();
+        cfg.options(format!("{options}-c synchronous_commit=on"));
+        if cfg.get_connect_timeout().is_none() {
+            cfg.connect_timeout(POOL_TIMEOUT);
+        }
+        cfg.application_name("toss-relayer");
+        let target = format!(
+            "{:?}/{}",
+            cfg.get_hosts().first(),
+            cfg.get_dbname().unwrap_or("")
+        );
+        let mgr = Manager::from_config(
+            cfg,
+            NoTls,
+            ManagerConfig {
+                recycling_method: RecyclingMethod::Fast,
+            },
+        );
+        let pool = Pool::builder(mgr)
+            .max_size(POOL_SIZE)
+            .runtime(Runtime::Tokio1)
+            .wait_timeout(Some(POOL_TIMEOUT))
+            .create_timeout(Some(POOL_TIMEOUT))
+            .recycle_timeout(Some(POOL_TIMEOUT))
+            .build()
+            .map_err(|e| StoreError::Internal(format!("postgres pool: {e}")))?;
+        let store = PgStore { pool, target };
+        let mut client = store.client().await?;
+        let applied = schema::migrate(&mut client).await?;
+        tracing::debug!(target = %store.target, ?applied, "postgres store ready");
+        Ok(store)
+    }
+
+    /// Creates the schema `name` in the database at `url` (if missing) and returns a URL whose
+    /// connections work inside it: tests and benchmarks isolate each run this way on one
+    /// server. `name` must be a plain identifier (`[a-z0-9_]`).
+    pub async fn schema_url(url: &str, name: &str) -> StoreResult<String> {
+        if name.is_empty()
+            || !name
+                .chars()
+                .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '_')
+        {
+            return Err(StoreError::InvalidInput(format!(
+                "schema name {name:?} is not a plain identifier"
+            )));
+        }
+        let cfg: tokio_postgres::Config = url
+            .parse()
+            .map_err(|e| StoreError::InvalidInput(format!("postgres url: {e}")))?;
+        let (client, connection) = cfg.connect(NoTls).await.map_err(rows::pg_err)?;
+        let conn = tokio::spawn(connection);
+        client
+            .batch_execute(&format!("CREATE SCHEMA IF NOT EXISTS {name}"))
+            .await
+            .map_err(rows::pg_err)?;
+        drop(client);
+        let _ = conn.await;
+        let sep = if url.contains('?') { '&' } else { '?' };
+        Ok(format!("{url}{sep}options=-csearch_path%3D{name}"))
+    }
+
+    async fn client(&self) -> StoreResult<deadpool_postgres::Object> {
+        self.pool.get().await.map_err(rows::pool_err)
+    }
+}
+
+#[async_trait]
+impl Store for PgStore {
+    async fn insert_intents(&self, intents: Vec<NewIntent>) -> StoreResult<Vec<InsertOutcome>> {
+        if intents.is_empty() {
+            return Ok(Vec::new());
+        }
+        in_tx!(self, tx => writes::insert_intents(&tx, intents.clone()).await)
+    }
+
+    async fn get(&self, id: IntentId) -> StoreResult<Option<IntentRecord>> {
+        let c = self.client().await?;
+        Ok(reads::get_many(&c, &[id]).await?.pop().flatten())
+    }
+
+    async fn get_many(&self, ids: Vec<IntentId>) -> StoreResult<Vec<Option<IntentRecord>>> {
+        let c = self.client().await?;
+        reads::get_many(&c, &ids).await
+    }
+
+    async fn apply(&self, transitions: Vec<Transition>) -> StoreResult<Vec<bool>> {
+        if transitions.is_empty() {
+            return Ok(Vec::new());
+        }
+        in_tx!(self, tx => writes::apply(&tx, &transitions).await)
+    }
+
+    async fn load_by_status(
+        &self,
+        statuses: &[Status],
+        limit: usize,
+    ) -> StoreResult<Vec<IntentRecord>> {
+        let c = self.client().await?;
+        reads::load_by_status(&c, statuses, limit).await
+    }
+
+    async fn nonfinal(&self) -> StoreResult<Vec<IntentRecord>> {
+        let c = self.client().await?;
+        reads::load_by_status(&c, &Status::NON_FINAL, usize::MAX).await
+    }
+
+    async fn pending_on_nonce(&self, nonce_account: [u8; 32]) -> StoreResult<Vec<IntentRecord>> {
+        let c = self.client().await?;
+        Ok(reads::pending_on_nonces(&c, &[nonce_account])
+            .await?
+            .pop()
+            .unwrap_or_default())
+    }
+
+    async fn pending_on_nonces(
+        &self,
+        nonce_accounts: Vec<[u8; 32]>,
+    ) -> StoreResult<Vec<Vec<IntentRecord>>> {
+        let c = self.client().await?;
+        reads::pending_on_nonces(&c, &nonce_accounts).await
+    }
+
+    async fn counts(&self) -> StoreResult<BTreeMap<Status, u64>> {
+        let c = self.client().await?;
+        reads::counts(&c).await
+    }
+
+    async fn audit(&self, id: IntentId) -> StoreResult<Vec<AuditRow>> {
+        let c = self.client().await?;
+        reads::audit(&c, &id).await
+    }
+
+    async fn expire_due(&self, now_unix: i64, actor: &str) -> StoreResult<Vec<IntentId>> {
+        in_tx!(self, tx => writes::expire_due(&tx, now_unix, actor).await)
+    }
+
+    async fn create_batch(&self, intent_ids: Vec<IntentId>) -> StoreResult<i64> {
+        in_tx!(self, tx => writes::create_batch(&tx, &intent_ids, None).await)
+    }
+
+    async fn open_batches(
+        &self,
+        groups: Vec<Vec<IntentId>>,
+        actor: &'static str,
+        lease: &Lease,
+    ) -> StoreResult<Vec<Option<i64>>> {
+        if groups.is_empty() {
+            return Ok(Vec::new());
+        }
+        in_tx!(self, tx => writes::open_batches(&tx, &groups, actor, lease).await)
+    }
+
+    async fn mark_batch_sent(
+        &self,
+        batch_id: i64,
+        signature: String,
+        blockhash: String,
+        last_valid_block_height: u64,
+        lease: &Lease,
+    ) -> StoreResult<bool> {
+        in_tx!(self, tx => writes::mark_batch_sent(
+            &tx, batch_id, &signature, &blockhash, last_valid_block_height, lease,
+        )
+        .await)
+    }
+
+    async fn renew_leases(&self, lease: &Lease, batch_ids: Vec<i64>) -> StoreResult<Vec<i64>> {
+        if batch_ids.is_empty() {
+            return Ok(Vec::new());
+        }
+        in_tx!(self, tx => writes::renew_leases(&tx, lease, &batch_ids).await)
+    }
+
+    async fn release_leases(&self, owner: &str, batch_ids: Vec<i64>) -> StoreResult<()> {
+        if batch_ids.is_empty() {
+            return Ok(());
+        }
+        in_tx!(self, tx => writes::release_leases(&tx, owner, &batch_ids).await)
+    }
+
+    async fn take_lapsed_batches(
+        &self,
+        lease: &Lease,
+        limit: usize,
+    ) -> StoreResult<Vec<BatchRecord>> {
+        in_tx!(self, tx => writes::take_lapsed_batches(&tx, lease, limit).await)
+    }
+
+    async fn finish_batch(
+        &self,
+        batch_id: i64,
+        state: BatchState,
+        error: Option<String>,
+    ) -> StoreResult<bool> {
+        in_tx!(self, tx => writes::finish_batch(&tx, batch_id, state, error.as_deref()).await)
+    }
+
+    async fn mark_batch_sent_with(
+        &self,
+        batch_id: i64,
+        signature: String,
+        blockhash: String,
+        last_valid_block_height: u64,
+        lease: &Lease,
+        transitions: Vec<Transition>,
+    ) -> StoreResult<Option<Vec<bool>>> {
+        in_tx!(self, tx => {
+            if writes::mark_batch_sent(
+                &tx, batch_id, &signature, &blockhash, last_valid_block_height, lease,
+            )
+            .await?
+            {
+                writes::apply(&tx, &transitions).await.map(Some)
+            } else {
+                Ok(None)
+            }
+        })
+    }
+
+    async fn apply_and_finish_batch(
+        &self,
+        transitions: Vec<Transition>,
+        batch_id: i64,
+        state: BatchState,
+        error: Option<String>,
+    ) -> StoreResult<Vec<bool>> {
+        in_tx!(self, tx => {
+            writes::lock_batch(&tx, batch_id).await?;
+            let applied = writes::apply(&tx, &transitions).await?;
+            writes::finish_batch(&tx, batch_id, state, error.as_deref()).await?;
+            Ok(applied)
+        })
+    }
+
+    async fn batch_signatures(&self, batch_id: i64) -> StoreResult<Vec<String>> {
+        let c = self.client().await?;
+        reads::batch_signatures(&c, batch_id).await
+    }
+
+    async fn get_batch(&self, batch_id: i64) -> StoreResult<Option<BatchRecord>> {
+        let c = self.client().await?;
+        Ok(reads::batches_where(&c, "batch_id = $1", &[&batch_id])
+            .await?
+            .pop())
+    }
+
+    async fn unfinished_batches(&self) -> StoreResult<Vec<BatchRecord>> {
+        let c = self.client().await?;
+        reads::batches_where(&c, "state IN ('open', 'sent')", &[]).await
+    }
+
+    async fn flush(&self) -> StoreResult<()> {
+        // Every write is committed before it returns: nothing is queued.
+        Ok(())
+    }
+
+    async fn ping(&self) -> StoreResult<()> {
+        let c = self.client().await?;
+        c.simple_query("SELECT 1").await.map_err(rows::pg_err)?;
+        Ok(())
+    }
+
+    fn backend(&self) -> &'static str {
+        "postgres"
+    }
+}
