@@ -14,16 +14,13 @@
 //!   confidential intent is answered `422 confidential_settlement_unavailable` and **not
 //!   stored**: acknowledging it would promise a settlement this relayer cannot make.
 
-use crate::api::ApiError;
 use crate::metrics::Metrics;
-use crate::service::Ctx;
-use crate::validate::Rejection;
-use axum::http::StatusCode;
+use crate::refusal::Code;
 use prometheus::{Histogram, HistogramOpts, IntCounterVec, Opts};
 use solana_pubkey::Pubkey;
 use std::time::{Duration, Instant};
 use toss_sdk::arcium::fetch::{MxeKey, MxeKeyCache, RetryPolicy};
-use toss_sdk::arcium::{ArciumError, ConfidentialIntent, Opening, SignedConfidentialIntent};
+use toss_sdk::arcium::{ArciumError, ConfidentialIntent, Opening};
 use toss_sdk::cluster::Cluster;
 use toss_sdk::Intent;
 
@@ -111,28 +108,18 @@ pub enum Sealed {
         /// The intent as given.
         intent: Intent,
         /// Why (an error code of [`key_error_code`]).
-        reason: &'static str,
+        reason: Code,
     },
 }
 
 /// The stable code of an MXE key failure.
-pub fn key_error_code(e: &ArciumError) -> &'static str {
+pub fn key_error_code(e: &ArciumError) -> Code {
     match e {
-        ArciumError::MxeKeyUnset => "mxe_key_unset",
-        ArciumError::LowOrderMxeKey | ArciumError::Account(_) => "mxe_account_invalid",
-        ArciumError::AccountMissing(_) => "mxe_account_missing",
-        _ => "mxe_unavailable",
+        ArciumError::MxeKeyUnset => Code::MxeKeyUnset,
+        ArciumError::LowOrderMxeKey | ArciumError::Account(_) => Code::MxeAccountInvalid,
+        ArciumError::AccountMissing(_) => Code::MxeAccountMissing,
+        _ => Code::MxeUnavailable,
     }
-}
-
-/// The API error of an MXE key failure (503: the relayer cannot serve it now; not the
-/// client's fault).
-pub fn key_error(e: &ArciumError) -> ApiError {
-    ApiError::new(
-        StatusCode::SERVICE_UNAVAILABLE,
-        key_error_code(e),
-        format!("the MXE key is not available: {e}"),
-    )
 }
 
 /// Confidential mode of one relayer.
@@ -176,7 +163,7 @@ impl Confidential {
         let result = self.cache.get(cluster).await;
         let outcome = match &result {
             Ok(_) => "ok",
-            Err(e) => key_error_code(e),
+            Err(e) => key_error_code(e).as_str(),
         };
         self.metrics.key_reads.with_label_values(&[outcome]).inc();
         result
@@ -190,11 +177,14 @@ impl Confidential {
             Err(e) if self.allow_downgrade && is_unavailable(&e) => {
                 let reason = key_error_code(&e);
                 tracing::warn!(
-                    reason,
+                    reason = reason.as_str(),
                     sender = %intent.sender,
                     "confidentiality downgrade: the MXE key is unavailable, the intent is handed back for plaintext settlement"
                 );
-                self.metrics.downgrades.with_label_values(&[reason]).inc();
+                self.metrics
+                    .downgrades
+                    .with_label_values(&[reason.as_str()])
+                    .inc();
                 self.metrics
                     .encryptions
                     .with_label_values(&["downgraded"])
@@ -243,71 +233,4 @@ fn is_unavailable(e: &ArciumError) -> bool {
             | ArciumError::Account(_)
             | ArciumError::LowOrderMxeKey
     )
-}
-
-fn refuse(code: &'static str, status: StatusCode, message: impl Into<String>) -> ApiError {
-    ApiError::new(status, code, message)
-}
-
-/// Intake of one signed confidential intent (`signature || version-2 bytes`): every check the
-/// program and the MPC do not need to be online for, then the answer. Never stores it (see the
-/// module documentation).
-pub async fn intake_confidential(ctx: &Ctx, bytes: Vec<u8>) -> ApiError {
-    let answer = check_confidential(ctx, bytes).await;
-    if let Some(c) = &ctx.arcium {
-        let outcome = match &answer {
-            Ok(()) => "valid",
-            Err(e) => e.code,
-        };
-        c.metrics.submissions.with_label_values(&[outcome]).inc();
-    }
-    answer.err().unwrap_or_else(|| {
-        refuse(
-            "confidential_settlement_unavailable",
-            StatusCode::UNPROCESSABLE_ENTITY,
-            "the confidential intent is valid, but the deployed program has no confidential-settlement \
-             instruction (it needs Arcium's toolchain; docs/arcium.md), so it is not stored; \
-             submit a version-1 intent instead",
-        )
-    })
-}
-
-async fn check_confidential(ctx: &Ctx, bytes: Vec<u8>) -> Result<(), ApiError> {
-    if ctx.arcium.is_none() {
-        return Err(refuse(
-            "confidential_disabled",
-            StatusCode::UNPROCESSABLE_ENTITY,
-            "this relayer does not accept confidential intents ([arcium] enabled = false)",
-        ));
-    }
-    let signed = SignedConfidentialIntent::from_bytes(&bytes).map_err(|e| {
-        refuse(
-            "malformed_intent",
-            StatusCode::BAD_REQUEST,
-            format!("confidential intent: {e}"),
-        )
-    })?;
-    let verified = tokio::task::spawn_blocking(move || signed.verify())
-        .await
-        .map_err(|_| ApiError::internal("verification task failed"))?;
-    let intent = verified.map_err(|_| {
-        ApiError::from(Rejection::new(
-            "bad_signature",
-            "signature does not verify for the intent's sender",
-        ))
-    })?;
-    let now = crate::now_ms() / 1000;
-    ctx.validator.chain.refresh_if_stale().await;
-    ctx.validator
-        .check_public_rules(intent.expiry, intent.mint.as_ref(), intent.max_fee, now)
-        .map_err(ApiError::from)?;
-    let nonce = ctx
-        .validator
-        .check_nonce_values(&[(intent.nonce_account, intent.nonce_value)])
-        .await;
-    match nonce.into_iter().next() {
-        Some(Ok(())) => Ok(()),
-        Some(Err(r)) => Err(r.into()),
-        None => Err(ApiError::internal("nonce check returned nothing")),
-    }
 }

@@ -8,9 +8,9 @@
 //! one settles, every other intent on that nonce becomes `conflict`; when it is rejected, the
 //! next one gets its turn.
 
-use crate::service::Ctx;
+use crate::ctx::Ctx;
+use crate::store::Actor;
 use crate::store::{IntentRecord, Status};
-use crate::submit::{self, Batch};
 use crate::RelayerError;
 use solana_instruction::Instruction;
 use solana_pubkey::Pubkey;
@@ -18,8 +18,7 @@ use std::collections::HashSet;
 use std::sync::atomic::Ordering;
 use std::sync::Arc;
 use std::time::Duration;
-use tokio::sync::watch;
-use tokio::task::JoinSet;
+use tokio::sync::{mpsc, watch, OwnedSemaphorePermit};
 use toss_sdk::instructions::{sol_intent_metas_at, token_intent_metas_at};
 use toss_sdk::pack::{self, ComputeBudget, PackItem};
 use toss_sdk::SignedIntent;
@@ -33,22 +32,40 @@ pub const UNITS_PER_TOKEN_INTENT: u32 = 35_000;
 /// Compute units for a settle transaction's fixed work.
 pub const BASE_UNITS: u32 = 5_000;
 
-/// Runs until `stop`: then one last pass sends what is pending, and in-flight batches get
-/// `submit.confirm_timeout_ms` to finish (the rest resume at the next start).
-pub async fn run(ctx: Arc<Ctx>, mut stop: watch::Receiver<bool>) {
-    let mut tasks = JoinSet::new();
+/// One settle transaction's worth of intents, claimed in the store and handed to the
+/// submitter with its in-flight slot.
+pub struct Batch {
+    /// Store id of the batch.
+    pub id: i64,
+    /// Its intents, in transaction order.
+    pub records: Vec<IntentRecord>,
+    /// Compute budget, precompile and `intent_settle` instructions.
+    pub instructions: Vec<Instruction>,
+    /// Picked up again after a restart or by the sweeper (its intents may still be `queued`
+    /// although a signature was recorded).
+    pub resumed: bool,
+    /// Its slot of `submit.in_flight_max`, freed when the batch is dropped.
+    pub permit: OwnedSemaphorePermit,
+}
+
+/// Runs until `stop`, then makes one last pass for what is pending; every batch goes to the
+/// submitter on `batches`.
+pub async fn run(
+    ctx: Arc<Ctx>,
+    batches: mpsc::UnboundedSender<Batch>,
+    mut stop: watch::Receiver<bool>,
+) {
     let tick = Duration::from_millis((ctx.config.batch.max_wait_ms / 4).clamp(5, 50));
     loop {
         if !*stop.borrow() {
             tokio::select! {
-                _ = ctx.wake.notified() => {}
+                _ = ctx.flow.wake.notified() => {}
                 _ = tokio::time::sleep(tick) => {}
                 _ = stop.changed() => {}
             }
         }
-        while tasks.try_join_next().is_some() {}
         let stopping = *stop.borrow();
-        if let Err(e) = pass(&ctx, &mut tasks, stopping).await {
+        if let Err(e) = pass(&ctx, &batches, stopping).await {
             ctx.metrics.rpc_errors.inc();
             tracing::warn!(error = %e, "batcher pass failed");
         }
@@ -56,35 +73,33 @@ pub async fn run(ctx: Arc<Ctx>, mut stop: watch::Receiver<bool>) {
             break;
         }
     }
-    let wait = Duration::from_millis(ctx.config.submit.confirm_timeout_ms);
-    let drained =
-        tokio::time::timeout(wait, async { while tasks.join_next().await.is_some() {} }).await;
-    if drained.is_err() {
-        tracing::warn!("in-flight batches did not finish in time; they resume at restart");
-    }
 }
 
 /// One batching pass.
-async fn pass(ctx: &Arc<Ctx>, tasks: &mut JoinSet<()>, stopping: bool) -> Result<(), RelayerError> {
+async fn pass(
+    ctx: &Arc<Ctx>,
+    batches: &mpsc::UnboundedSender<Batch>,
+    stopping: bool,
+) -> Result<(), RelayerError> {
     let now_ms = crate::now_ms();
-    let expired = ctx.store.expire_due(now_ms / 1000, "batcher").await?;
+    let expired = ctx.store.expire_due(now_ms / 1000, Actor::Batcher).await?;
     if !expired.is_empty() {
         ctx.metrics
             .finals
             .with_label_values(&["expired"])
             .inc_by(expired.len() as u64);
     }
-    if ctx.is_paused() || ctx.is_held() || ctx.breaker.wait() > Duration::ZERO {
+    if ctx.sending_stopped().is_some() {
         return Ok(());
     }
-    let permits = ctx.in_flight.available_permits();
+    let permits = ctx.flow.in_flight.available_permits();
     if permits == 0 {
         return Ok(());
     }
     let max = ctx.config.batch.max_intents.max(1);
     // Only what this pass can send is packed: one more intent per free permit than the last
     // full transaction held (packing costs a serialization per candidate).
-    let fit = ctx.fit_hint.load(Ordering::Relaxed).clamp(1, max);
+    let fit = ctx.packing.fit_hint.load(Ordering::Relaxed).clamp(1, max);
     let window = permits.saturating_mul((fit + 1).min(max));
     // Read more than the window: intents behind a busy nonce are skipped.
     let limit = window.saturating_mul(4).min(4_096);
@@ -96,7 +111,12 @@ async fn pass(ctx: &Arc<Ctx>, tasks: &mut JoinSet<()>, stopping: bool) -> Result
     let waited = now_ms.saturating_sub(oldest);
     let wait = i64::try_from(ctx.config.batch.max_wait_ms).unwrap_or(i64::MAX);
     let flush_all = waited >= wait || stopping;
-    let solo: HashSet<[u8; 32]> = ctx.solo.lock().map(|s| s.clone()).unwrap_or_default();
+    let solo: HashSet<[u8; 32]> = ctx
+        .claims
+        .solo
+        .lock()
+        .map(|s| s.clone())
+        .unwrap_or_default();
     let (alone, mut together): (Vec<IntentRecord>, Vec<IntentRecord>) =
         chosen.into_iter().partition(|r| solo.contains(&r.id));
     together.truncate(window);
@@ -111,7 +131,7 @@ async fn pass(ctx: &Arc<Ctx>, tasks: &mut JoinSet<()>, stopping: bool) -> Result
         let mut packed = pack_group(ctx, together).await?;
         if packed.len() > 1 {
             let most = packed.iter().map(|(r, _)| r.len()).max().unwrap_or(max);
-            ctx.fit_hint.store(most, Ordering::Relaxed);
+            ctx.packing.fit_hint.store(most, Ordering::Relaxed);
         }
         // Every transaction but the last was closed because the next intent did not fit (or
         // `max` was reached): it goes now. The last may have room left: it waits for company
@@ -126,7 +146,7 @@ async fn pass(ctx: &Arc<Ctx>, tasks: &mut JoinSet<()>, stopping: bool) -> Result
     // (one fsync per pass, not two per batch).
     let mut ready = Vec::with_capacity(groups.len());
     for (records, instructions) in groups {
-        let Ok(permit) = ctx.in_flight.clone().try_acquire_owned() else {
+        let Ok(permit) = ctx.flow.in_flight.clone().try_acquire_owned() else {
             break;
         };
         ready.push((records, instructions, permit));
@@ -137,19 +157,26 @@ async fn pass(ctx: &Arc<Ctx>, tasks: &mut JoinSet<()>, stopping: bool) -> Result
         .collect();
     // A group another instance claimed first (or whose nonce is busy there) comes back
     // `None`: its permit is dropped and its intents stay where they are.
-    let batch_ids = ctx.store.open_batches(ids, "batcher", &ctx.lease).await?;
+    let batch_ids = ctx
+        .store
+        .open_batches(ids, Actor::Batcher, &ctx.lease)
+        .await?;
     for ((records, instructions, permit), batch_id) in ready.into_iter().zip(batch_ids) {
         let Some(batch_id) = batch_id else {
             continue;
         };
-        crate::claims::claim(ctx, batch_id, &records);
+        ctx.claims.claim(batch_id, &records);
         let batch = Batch {
             id: batch_id,
             records,
             instructions,
             resumed: false,
+            permit,
         };
-        tasks.spawn(submit::run_batch(ctx.clone(), batch, permit));
+        if batches.send(batch).is_err() {
+            // The submitter is gone (shutting down): the batch's lease lapses and it resumes.
+            break;
+        }
     }
     Ok(())
 }
@@ -157,6 +184,7 @@ async fn pass(ctx: &Arc<Ctx>, tasks: &mut JoinSet<()>, stopping: bool) -> Result
 /// Lowest `seq` first, one intent per nonce account, none on a nonce already in flight.
 fn choose(ctx: &Ctx, pending: Vec<IntentRecord>) -> Vec<IntentRecord> {
     let busy = ctx
+        .claims
         .busy_nonces
         .lock()
         .map(|b| b.clone())
@@ -219,6 +247,7 @@ fn pack_items(
     let payer = solana_signer::Signer::pubkey(ctx.fee_payer.as_ref());
     let budget = budget(ctx, &records);
     let tables = ctx
+        .packing
         .lookup_tables
         .lock()
         .map(|t| t.clone())
@@ -262,7 +291,10 @@ pub fn budget(ctx: &Ctx, records: &[IntentRecord]) -> ComputeBudget {
         },
         None => ComputeBudget {
             base_units: BASE_UNITS,
-            units_per_intent: if records.iter().any(|r| r.kind == 1) {
+            units_per_intent: if records
+                .iter()
+                .any(|r| r.kind == crate::store::IntentKind::Token)
+            {
                 UNITS_PER_TOKEN_INTENT
             } else {
                 UNITS_PER_SOL_INTENT
@@ -298,13 +330,13 @@ pub async fn build_instructions(
 pub async fn pack_item(ctx: &Ctx, record: &IntentRecord) -> Result<PackItem, RelayerError> {
     let signed = SignedIntent::from_bytes(&record.signed)?;
     let intent = signed.intent()?;
-    let sender = ctx.addresses.sender(&intent.sender);
+    let sender = ctx.packing.addresses.sender(&intent.sender);
     let metas = match intent.mint {
         None => sol_intent_metas_at(&intent, &sender),
         Some(mint) => {
             let token_program = token_program(ctx, &mint).await?;
             let payer = solana_signer::Signer::pubkey(ctx.fee_payer.as_ref());
-            let ata = |owner: &Pubkey| ctx.addresses.ata(owner, &mint, &token_program);
+            let ata = |owner: &Pubkey| ctx.packing.addresses.ata(owner, &mint, &token_program);
             token_intent_metas_at(
                 &intent,
                 &sender,
@@ -331,6 +363,7 @@ pub async fn pack_item(ctx: &Ctx, record: &IntentRecord) -> Result<PackItem, Rel
 /// The program owning `mint` (SPL Token or Token-2022), cached.
 async fn token_program(ctx: &Ctx, mint: &Pubkey) -> Result<Pubkey, RelayerError> {
     if let Some(p) = ctx
+        .packing
         .token_programs
         .lock()
         .ok()
@@ -343,7 +376,7 @@ async fn token_program(ctx: &Ctx, mint: &Pubkey) -> Result<Pubkey, RelayerError>
         .account(mint)
         .await?
         .ok_or_else(|| RelayerError::Other(format!("mint {mint} does not exist")))?;
-    if let Ok(mut m) = ctx.token_programs.lock() {
+    if let Ok(mut m) = ctx.packing.token_programs.lock() {
         m.insert(*mint, account.owner);
     }
     Ok(account.owner)

@@ -1,8 +1,8 @@
 //! Claims on work, in memory and in the store, and the sweeper that takes over lapsed ones.
 //!
-//! * In memory (one instance): the batches a live task drives (`active_batches`) and the
-//!   nonce accounts they use (`busy_nonces`), so this instance's own batcher and sweeper never
-//!   start a second task for either.
+//! * In memory (one instance, [`crate::ctx::Claims`]): the batches a live task drives and
+//!   the nonce accounts they use, so this instance's own batcher and sweeper never start a
+//!   second task for either.
 //! * In the store (every instance): each unfinished batch's [`Lease`](crate::store::Lease).
 //!   [`renew_loop`] extends the leases of the batches this instance drives; [`sweep_loop`]
 //!   takes over batches whose lease lapsed (an instance died, or a task here gave up):
@@ -11,63 +11,19 @@
 //!   latest blockhash can no longer land before it signs anything new. A signature is only
 //!   recorded under a live lease, so two instances never have live transactions for one batch.
 
-use crate::batch;
-use crate::reconcile;
-use crate::service::Ctx;
-use crate::store::{BatchRecord, IntentRecord, Status, Transition};
-use crate::submit::{self, Batch};
+use crate::batch::{self, Batch};
+use crate::ctx::Ctx;
+use crate::store::Actor;
+use crate::store::{BatchRecord, Status, Transition};
 use crate::RelayerError;
-use solana_pubkey::Pubkey;
 use std::sync::Arc;
 use std::time::Duration;
-use tokio::sync::watch;
-use tokio::task::JoinSet;
-
-/// Marks a batch and its nonces as taken by a live task.
-pub fn claim(ctx: &Ctx, batch_id: i64, records: &[IntentRecord]) {
-    claim_batch(ctx, batch_id);
-    claim_nonces(ctx, records);
-}
-
-/// Marks a batch as held by a live task; false if one already holds it.
-pub fn claim_batch(ctx: &Ctx, batch_id: i64) -> bool {
-    ctx.active_batches
-        .lock()
-        .map(|mut active| active.insert(batch_id))
-        .unwrap_or(false)
-}
-
-/// Gives up a claim taken with [`claim_batch`] that no task took over.
-pub fn unclaim_batch(ctx: &Ctx, batch_id: i64) {
-    if let Ok(mut active) = ctx.active_batches.lock() {
-        active.remove(&batch_id);
-    }
-}
-
-/// Marks the nonces of `records` as in flight.
-pub fn claim_nonces(ctx: &Ctx, records: &[IntentRecord]) {
-    if let Ok(mut busy) = ctx.busy_nonces.lock() {
-        busy.extend(
-            records
-                .iter()
-                .map(|r| Pubkey::new_from_array(r.nonce_account)),
-        );
-    }
-}
-
-/// Ends a task's claims on its batch and nonces.
-pub fn release(ctx: &Ctx, batch_id: i64, records: &[IntentRecord]) {
-    unclaim_batch(ctx, batch_id);
-    if let Ok(mut busy) = ctx.busy_nonces.lock() {
-        for r in records {
-            busy.remove(&Pubkey::new_from_array(r.nonce_account));
-        }
-    }
-}
+use tokio::sync::{mpsc, watch};
 
 /// The batches live tasks drive here.
 fn active(ctx: &Ctx) -> Vec<i64> {
-    ctx.active_batches
+    ctx.claims
+        .active_batches
         .lock()
         .map(|a| a.iter().copied().collect())
         .unwrap_or_default()
@@ -127,7 +83,7 @@ async fn drop_unsent(ctx: &Ctx, b: &BatchRecord) -> Result<(), RelayerError> {
         .into_iter()
         .flatten()
         .filter(|r| r.status == Status::Queued && r.batch_id == Some(b.batch_id))
-        .map(|r| Transition::new(r.id, Status::Pending, "sweeper").reason("batch never sent"))
+        .map(|r| Transition::new(r.id, Status::Pending, Actor::Sweeper).reason("batch never sent"))
         .collect();
     tracing::info!(
         batch_id = b.batch_id,
@@ -142,13 +98,13 @@ async fn drop_unsent(ctx: &Ctx, b: &BatchRecord) -> Result<(), RelayerError> {
             Some("never sent".into()),
         )
         .await?;
-    ctx.wake.notify_one();
+    ctx.flow.wake.notify_one();
     Ok(())
 }
 
 /// What the sweep did with one batch it had taken over.
 enum Taken {
-    /// A task now drives it (and holds the claim).
+    /// Handed to the submitter (which holds the claim now).
     Resumed,
     /// Nothing to resume: final by now, or dropped as never sent.
     Done,
@@ -160,7 +116,7 @@ enum Taken {
 async fn resume(
     ctx: &Arc<Ctx>,
     b: BatchRecord,
-    tasks: &mut JoinSet<()>,
+    batches: &mpsc::UnboundedSender<Batch>,
 ) -> Result<Taken, RelayerError> {
     if b.state.is_final() {
         return Ok(Taken::Done);
@@ -171,7 +127,7 @@ async fn resume(
         drop_unsent(ctx, &b).await?;
         return Ok(Taken::Done);
     }
-    let Ok(permit) = ctx.in_flight.clone().try_acquire_owned() else {
+    let Ok(permit) = ctx.flow.in_flight.clone().try_acquire_owned() else {
         return Ok(Taken::NoSlot);
     };
     let records: Vec<_> = ctx
@@ -182,28 +138,31 @@ async fn resume(
         .flatten()
         .collect();
     let instructions = batch::build_instructions(ctx, &records).await?;
-    claim_nonces(ctx, &records);
+    ctx.claims.claim_nonces(&records);
     tracing::info!(
         batch_id = b.batch_id,
         takeovers = b.takeovers,
         "resuming batch"
     );
-    tasks.spawn(submit::run_batch(
-        ctx.clone(),
-        Batch {
-            id: b.batch_id,
-            records,
-            instructions,
-            resumed: true,
-        },
+    let batch = Batch {
+        id: b.batch_id,
+        records,
+        instructions,
+        resumed: true,
         permit,
-    ));
+    };
+    if batches.send(batch).is_err() {
+        return Err(RelayerError::Other("the submitter stopped".into()));
+    }
     Ok(Taken::Resumed)
 }
 
 /// Takes over the batches whose lease lapsed, as many as there are free in-flight slots.
-pub async fn take_over(ctx: &Arc<Ctx>, tasks: &mut JoinSet<()>) -> Result<(), RelayerError> {
-    let slots = ctx.in_flight.available_permits();
+pub async fn take_over(
+    ctx: &Arc<Ctx>,
+    batches: &mpsc::UnboundedSender<Batch>,
+) -> Result<(), RelayerError> {
+    let slots = ctx.flow.in_flight.available_permits();
     // Unsent batches need no slot; at least one is looked at even when all slots are busy.
     let taken = ctx
         .store
@@ -214,19 +173,19 @@ pub async fn take_over(ctx: &Arc<Ctx>, tasks: &mut JoinSet<()>) -> Result<(), Re
         let id = b.batch_id;
         // A batch a live task here still drives (its lease lapsed while the store was away):
         // the take just renewed it.
-        if !claim_batch(ctx, id) {
+        if !ctx.claims.claim_batch(id) {
             continue;
         }
         ctx.metrics.lease_takeovers.inc();
-        match resume(ctx, b, tasks).await {
+        match resume(ctx, b, batches).await {
             Ok(Taken::Resumed) => {}
-            Ok(Taken::Done) => unclaim_batch(ctx, id),
+            Ok(Taken::Done) => ctx.claims.unclaim_batch(id),
             Ok(Taken::NoSlot) => {
-                unclaim_batch(ctx, id);
+                ctx.claims.unclaim_batch(id);
                 give_back.push(id);
             }
             Err(e) => {
-                unclaim_batch(ctx, id);
+                ctx.claims.unclaim_batch(id);
                 give_back.push(id);
                 tracing::warn!(batch_id = id, error = %e, "cannot resume batch");
             }
@@ -240,11 +199,14 @@ pub async fn take_over(ctx: &Arc<Ctx>, tasks: &mut JoinSet<()>) -> Result<(), Re
 }
 
 /// Expires what is due, takes over lapsed batches and refreshes the gauges.
-pub async fn sweep(ctx: &Arc<Ctx>, tasks: &mut JoinSet<()>) -> Result<(), RelayerError> {
+pub async fn sweep(
+    ctx: &Arc<Ctx>,
+    batches: &mpsc::UnboundedSender<Batch>,
+) -> Result<(), RelayerError> {
     let result = async {
-        reconcile::expire_due(ctx, "sweeper").await?;
-        take_over(ctx, tasks).await?;
-        reconcile::refresh_gauges(ctx).await
+        expire_due(ctx).await?;
+        take_over(ctx, batches).await?;
+        refresh_gauges(ctx).await
     }
     .await;
     ctx.metrics
@@ -254,12 +216,14 @@ pub async fn sweep(ctx: &Arc<Ctx>, tasks: &mut JoinSet<()>) -> Result<(), Relaye
 }
 
 /// The periodic sweep until `stop`.
-pub async fn sweep_loop(ctx: Arc<Ctx>, mut stop: watch::Receiver<bool>) {
-    let mut tasks = JoinSet::new();
+pub async fn sweep_loop(
+    ctx: Arc<Ctx>,
+    batches: mpsc::UnboundedSender<Batch>,
+    mut stop: watch::Receiver<bool>,
+) {
     let interval = Duration::from_millis(ctx.config.reconcile.sweep_interval_ms.max(10));
     loop {
-        while tasks.try_join_next().is_some() {}
-        if let Err(e) = sweep(&ctx, &mut tasks).await {
+        if let Err(e) = sweep(&ctx, &batches).await {
             tracing::warn!(error = %e, "sweep failed");
         }
         tokio::select! {
@@ -267,6 +231,44 @@ pub async fn sweep_loop(ctx: Arc<Ctx>, mut stop: watch::Receiver<bool>) {
             _ = stop.changed() => break,
         }
     }
-    let wait = Duration::from_millis(ctx.config.submit.confirm_timeout_ms);
-    let _ = tokio::time::timeout(wait, async { while tasks.join_next().await.is_some() {} }).await;
+}
+
+/// Expires every `pending` or `queued` intent past its expiry.
+async fn expire_due(ctx: &Ctx) -> Result<(), RelayerError> {
+    let expired = ctx
+        .store
+        .expire_due(crate::now_ms() / 1000, Actor::Sweeper)
+        .await?;
+    ctx.metrics.count_final(Status::Expired, expired.len());
+    Ok(())
+}
+
+/// Refreshes the queue-depth, oldest-open-intent, breaker and fee-payer gauges.
+async fn refresh_gauges(ctx: &Ctx) -> Result<(), RelayerError> {
+    let counts = ctx.store.counts().await?;
+    for s in Status::NON_FINAL {
+        let n = counts.get(&s).copied().unwrap_or(0);
+        ctx.metrics
+            .queue_depth
+            .with_label_values(&[s.as_str()])
+            .set(i64::try_from(n).unwrap_or(i64::MAX));
+    }
+    let oldest = ctx
+        .store
+        .load_by_status(&Status::NON_FINAL, 1)
+        .await?
+        .first()
+        .map(|r| crate::now_ms().saturating_sub(r.received_at_ms) / 1000)
+        .unwrap_or(0);
+    ctx.metrics.oldest_open_seconds.set(oldest.max(0));
+    ctx.metrics
+        .breaker_open
+        .set(i64::from(ctx.flow.breaker.wait() > Duration::ZERO));
+    let payer = solana_signer::Signer::pubkey(ctx.fee_payer.as_ref());
+    if let Ok(lamports) = ctx.cluster.balance(&payer).await {
+        ctx.metrics
+            .fee_payer_lamports
+            .set(i64::try_from(lamports).unwrap_or(i64::MAX));
+    }
+    Ok(())
 }

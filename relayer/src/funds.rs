@@ -22,8 +22,9 @@
 //! `failure_backoff_strikes + n - 1` failing intents (those in flight when the threshold is
 //! reached) per back-off period, and nothing for intents its funds visibly cannot cover.
 
+use crate::refusal::Code;
+use crate::refusal::Rejection;
 use crate::store::{IntentId, NewIntent, Store};
-use crate::validate::Rejection;
 use solana_pubkey::Pubkey;
 use std::collections::{BTreeMap, HashMap};
 use std::sync::{Arc, Mutex};
@@ -169,7 +170,7 @@ impl Funds {
             .and_then(|s| s.get(sender).and_then(|s| s.until));
         match until {
             Some(until) if until > Instant::now() => Err(Rejection::new(
-                "sender_backed_off",
+                Code::SenderBackedOff,
                 format!(
                     "this sender's intents keep failing on-chain; retry in {} s",
                     until.saturating_duration_since(Instant::now()).as_secs() + 1
@@ -267,7 +268,7 @@ impl Funds {
             };
             if total > available {
                 out.push(Err(Rejection::new(
-                    "insufficient_funds",
+                    Code::InsufficientFunds,
                     format!(
                         "the sender's {} ({available}) does not cover this intent and its other \
                          open intents here ({total})",
@@ -384,7 +385,7 @@ impl Funds {
         }
         let unavailable = |e: toss_sdk::cluster::ClusterError| {
             Rejection::new(
-                "cluster_unavailable",
+                Code::ClusterUnavailable,
                 format!("cannot read the sender's funds: {e}"),
             )
         };

@@ -195,6 +195,15 @@ impl Metrics {
         names
     }
 
+    /// Counts `n` intents reaching the final `status`.
+    pub fn count_final(&self, status: crate::store::Status, n: usize) {
+        if n > 0 {
+            self.finals
+                .with_label_values(&[status.as_str()])
+                .inc_by(n as u64);
+        }
+    }
+
     /// Settled ÷ (settled + rejected) so far (1 before any outcome).
     pub fn success_rate(&self) -> f64 {
         let settled = self.finals.with_label_values(&["settled"]).get();

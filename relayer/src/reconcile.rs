@@ -3,19 +3,25 @@
 //! puts intents left outside any batch back to `pending` (the sweeper in `crate::claims`
 //! resumes unfinished batches).
 
-use crate::service::Ctx;
+use crate::batch::Batch;
+use crate::ctx::Ctx;
+use crate::store::Actor;
 use crate::store::{BatchState, IntentRecord, Status, Transition};
-use crate::submit::{self, Batch};
+use crate::submit::{self, SendOutcome, Sent};
 use crate::RelayerError;
 use solana_pubkey::Pubkey;
 use solana_signature::Signature;
 use solana_transaction_error::TransactionError;
 use std::collections::{HashMap, HashSet};
+use std::sync::Arc;
 use std::time::Duration;
+use tokio::sync::mpsc;
+use tokio::task::JoinSet;
 use toss_intent_processor::events::RejectReason;
 use toss_sdk::cluster::TxStatus;
 use toss_sdk::events::{outcomes, Outcome};
 use toss_sdk::wallet::describe_tx_error;
+use tracing::Instrument;
 
 /// Rejections the payer controls (funds, allowance, its own token account, the mint, a recipient
 /// no program can pay): strikes towards a back-off (`crate::funds`). Expiry, a used nonce and
@@ -53,12 +59,50 @@ pub fn snake(reason: &RejectReason) -> String {
 }
 
 fn count_final(ctx: &Ctx, status: Status, n: usize) {
-    if n > 0 {
-        ctx.metrics
-            .finals
-            .with_label_values(&[status.as_str()])
-            .inc_by(n as u64);
+    ctx.metrics.count_final(status, n);
+}
+
+/// Runs until the submitter stops: applies each batch's [`SendOutcome`], then ends the batch's
+/// claims, frees its in-flight slot and wakes the batcher. Batches are reconciled
+/// concurrently, each in its own task.
+pub async fn run(ctx: Arc<Ctx>, mut sent: mpsc::UnboundedReceiver<Sent>) {
+    let mut tasks = JoinSet::new();
+    while let Some(s) = sent.recv().await {
+        while tasks.try_join_next().is_some() {}
+        tasks.spawn(settle_outcome(ctx.clone(), s));
     }
+    while tasks.join_next().await.is_some() {}
+}
+
+/// Applies one batch's outcome.
+async fn settle_outcome(ctx: Arc<Ctx>, Sent { batch, outcome }: Sent) {
+    let span = tracing::info_span!("reconcile", batch_id = batch.id);
+    let applied = async {
+        match outcome {
+            SendOutcome::Landed(signature, status) => landed(&ctx, &batch, signature, status).await,
+            SendOutcome::Refused(e) => failed(&ctx, &batch, &e).await,
+            SendOutcome::GaveUp => give_up(&ctx, &batch, "retries exhausted").await,
+            SendOutcome::IntentExpired => drop_expired(&ctx, &batch).await,
+            SendOutcome::Abandoned(e) => Err(e),
+        }
+    }
+    .instrument(span)
+    .await;
+    if let Err(e) = applied {
+        tracing::warn!(batch_id = batch.id, error = %e, "batch left for the sweeper");
+        // Let the lease go now, so the next sweep (of any instance) takes the batch over
+        // without waiting for the lease to lapse.
+        if let Err(e) = ctx
+            .store
+            .release_leases(&ctx.lease.owner, vec![batch.id])
+            .await
+        {
+            tracing::warn!(error = %e, "cannot release the batch's lease");
+        }
+    }
+    ctx.claims.release(batch.id, &batch.records);
+    drop(batch);
+    ctx.flow.wake.notify_one();
 }
 
 /// A batch's transaction landed: apply each intent's event.
@@ -115,17 +159,17 @@ pub async fn landed(
                     .release(&crate::funds::Spend::of(&r.intent));
                 let secs = (now.saturating_sub(r.received_at_ms)) as f64 / 1000.0;
                 ctx.metrics.settlement_latency.observe(secs);
-                Transition::new(r.id, Status::Settled, "reconciler")
+                Transition::new(r.id, Status::Settled, Actor::Reconciler)
                     .signature(sig.clone())
                     .slot(status.slot)
             }
             Some(Outcome::Rejected { reason, .. }) => match reason {
-                RejectReason::Expired => Transition::new(r.id, Status::Expired, "reconciler")
+                RejectReason::Expired => Transition::new(r.id, Status::Expired, Actor::Reconciler)
                     .reason("expired")
                     .signature(sig.clone()),
                 // The nonce was set in this very slot: try again in a later one.
                 RejectReason::NonceNotAdvanceable => {
-                    Transition::new(r.id, Status::Pending, "reconciler")
+                    Transition::new(r.id, Status::Pending, Actor::Reconciler)
                         .reason("nonce_not_advanceable: retrying")
                 }
                 other => {
@@ -140,13 +184,13 @@ pub async fn landed(
                     {
                         ctx.metrics.sender_backoffs.inc();
                     }
-                    Transition::new(r.id, Status::Rejected, "reconciler")
+                    Transition::new(r.id, Status::Rejected, Actor::Reconciler)
                         .reason(snake(other))
                         .signature(sig.clone())
                         .slot(status.slot)
                 }
             },
-            None => Transition::new(r.id, Status::Pending, "reconciler")
+            None => Transition::new(r.id, Status::Pending, Actor::Reconciler)
                 .reason("no outcome in the transaction's logs: retrying"),
         };
         transitions.push(t);
@@ -161,7 +205,7 @@ pub async fn landed(
         for other in others {
             if other.id != winner.id && !mine.contains(&other.id) {
                 transitions.push(
-                    Transition::new(other.id, Status::Conflict, "reconciler")
+                    Transition::new(other.id, Status::Conflict, Actor::Reconciler)
                         .reason(format!("nonce used by intent {}", hex::encode(winner.id))),
                 );
             }
@@ -197,7 +241,7 @@ async fn promote(ctx: &Ctx, batch: &Batch, signature: &Signature) -> Result<(), 
         .iter()
         .filter(|r| r.status == Status::Queued)
         .map(|r| {
-            Transition::new(r.id, Status::Submitted, "reconciler")
+            Transition::new(r.id, Status::Submitted, Actor::Reconciler)
                 .signature(signature.to_string())
                 .batch(batch.id)
         })
@@ -225,7 +269,7 @@ pub async fn failed(ctx: &Ctx, batch: &Batch, e: &TransactionError) -> Result<()
         batch
             .records
             .iter()
-            .map(|r| Transition::new(r.id, Status::Pending, "reconciler").reason(why.clone()))
+            .map(|r| Transition::new(r.id, Status::Pending, Actor::Reconciler).reason(why.clone()))
             .collect()
     };
     if program_paused {
@@ -233,13 +277,15 @@ pub async fn failed(ctx: &Ctx, batch: &Batch, e: &TransactionError) -> Result<()
         ctx.store
             .apply(back("program paused: waiting".into()))
             .await?;
-        // Hold submission a while, as the breaker does.
-        ctx.breaker.record(false);
+        // Sending would only burn fees: no new batch for a breaker cooldown.
+        ctx.hold_for(std::time::Duration::from_millis(
+            ctx.config.submit.breaker_cooldown_ms,
+        ));
         return Ok(());
     }
     if batch.records.len() > 1 {
         tracing::warn!(%reason, "batch failed as a whole; retrying its intents one by one");
-        if let Ok(mut solo) = ctx.solo.lock() {
+        if let Ok(mut solo) = ctx.claims.solo.lock() {
             solo.extend(batch.records.iter().map(|r| r.id));
         }
         ctx.store
@@ -250,11 +296,11 @@ pub async fn failed(ctx: &Ctx, batch: &Batch, e: &TransactionError) -> Result<()
     let t: Vec<Transition> = batch
         .records
         .iter()
-        .map(|r| Transition::new(r.id, Status::Rejected, "reconciler").reason(reason.clone()))
+        .map(|r| Transition::new(r.id, Status::Rejected, Actor::Reconciler).reason(reason.clone()))
         .collect();
     let n = ctx.store.apply(t).await?.iter().filter(|ok| **ok).count();
     count_final(ctx, Status::Rejected, n);
-    if let Ok(mut solo) = ctx.solo.lock() {
+    if let Ok(mut solo) = ctx.claims.solo.lock() {
         for r in &batch.records {
             solo.remove(&r.id);
         }
@@ -270,7 +316,7 @@ pub async fn give_up(ctx: &Ctx, batch: &Batch, why: &str) -> Result<(), RelayerE
     let t: Vec<Transition> = batch
         .records
         .iter()
-        .map(|r| Transition::new(r.id, Status::Rejected, "submitter").reason(why.to_owned()))
+        .map(|r| Transition::new(r.id, Status::Rejected, Actor::Submitter).reason(why.to_owned()))
         .collect();
     let n = ctx.store.apply(t).await?.iter().filter(|ok| **ok).count();
     count_final(ctx, Status::Rejected, n);
@@ -289,9 +335,9 @@ pub async fn drop_expired(ctx: &Ctx, batch: &Batch) -> Result<(), RelayerError> 
         .iter()
         .map(|r| {
             if r.expiry <= now {
-                Transition::new(r.id, Status::Expired, "submitter").reason("expired")
+                Transition::new(r.id, Status::Expired, Actor::Submitter).reason("expired")
             } else {
-                Transition::new(r.id, Status::Pending, "submitter")
+                Transition::new(r.id, Status::Pending, Actor::Submitter)
                     .reason("batch dropped for an expired neighbour")
             }
         })
@@ -316,7 +362,7 @@ pub async fn recover(ctx: &Ctx) -> Result<(), RelayerError> {
         .into_iter()
         .filter(|r| r.status != Status::Pending)
         .filter(|r| r.batch_id.is_none_or(|b| !live.contains(&b)))
-        .map(|r| Transition::new(r.id, Status::Pending, "recovery").reason("restart"))
+        .map(|r| Transition::new(r.id, Status::Pending, Actor::Recovery).reason("restart"))
         .collect();
     if !orphans.is_empty() {
         tracing::info!(intents = orphans.len(), "restart: intents back to pending");
@@ -333,43 +379,6 @@ pub async fn recover(ctx: &Ctx) -> Result<(), RelayerError> {
             "restart: taking this instance's batches back"
         );
         ctx.store.release_leases(&ctx.lease.owner, mine).await?;
-    }
-    Ok(())
-}
-
-/// Expires every `pending` or `queued` intent past its expiry (audit actor `actor`).
-pub async fn expire_due(ctx: &Ctx, actor: &str) -> Result<(), RelayerError> {
-    let expired = ctx.store.expire_due(crate::now_ms() / 1000, actor).await?;
-    count_final(ctx, Status::Expired, expired.len());
-    Ok(())
-}
-
-/// Refreshes the queue-depth, oldest-open-intent, breaker and fee-payer gauges.
-pub async fn refresh_gauges(ctx: &Ctx) -> Result<(), RelayerError> {
-    let counts = ctx.store.counts().await?;
-    for s in Status::NON_FINAL {
-        let n = counts.get(&s).copied().unwrap_or(0);
-        ctx.metrics
-            .queue_depth
-            .with_label_values(&[s.as_str()])
-            .set(i64::try_from(n).unwrap_or(i64::MAX));
-    }
-    let oldest = ctx
-        .store
-        .load_by_status(&Status::NON_FINAL, 1)
-        .await?
-        .first()
-        .map(|r| crate::now_ms().saturating_sub(r.received_at_ms) / 1000)
-        .unwrap_or(0);
-    ctx.metrics.oldest_open_seconds.set(oldest.max(0));
-    ctx.metrics
-        .breaker_open
-        .set(i64::from(ctx.breaker.wait() > std::time::Duration::ZERO));
-    let payer = solana_signer::Signer::pubkey(ctx.fee_payer.as_ref());
-    if let Ok(lamports) = ctx.cluster.balance(&payer).await {
-        ctx.metrics
-            .fee_payer_lamports
-            .set(i64::try_from(lamports).unwrap_or(i64::MAX));
     }
     Ok(())
 }

@@ -1,111 +1,37 @@
 //! Wiring: one [`Relayer`] is the HTTP intake (and the Noise endpoint, when enabled) plus the
-//! batcher and sweeper tasks over one store and one cluster. [`RelayerHandle::shutdown`]
-//! stops them in order.
+//! pipeline's tasks over one store and one cluster, connected one way:
+//!
+//! ```text
+//! intake ──store──▶ batcher ─┐
+//!                    sweeper ─┴─ Batch ──▶ submitter ── Sent ──▶ reconciler
+//! ```
+//!
+//! No stage imports this module; it is the only place that knows them all.
+//! [`RelayerHandle::shutdown`] stops them in that order.
 
 use crate::api;
-use crate::batch;
+use crate::batch::{self, Batch};
 use crate::breaker::Breaker;
 use crate::config::Config;
+pub use crate::ctx::Ctx;
+use crate::ctx::{Claims, Flow, Packing};
 use crate::metrics::Metrics;
 use crate::noise;
 use crate::reconcile;
-use crate::store::{IntentId, Lease, Store};
+use crate::store::{Lease, Store};
+use crate::submit;
 use crate::validate::Validator;
 use crate::RelayerError;
 use solana_keypair::Keypair;
 use solana_message::AddressLookupTableAccount;
-use solana_pubkey::Pubkey;
-use std::collections::{HashMap, HashSet};
 use std::net::SocketAddr;
-use std::sync::atomic::{AtomicBool, Ordering};
-use std::sync::{Arc, Mutex};
+use std::sync::atomic::Ordering;
+use std::sync::Arc;
 use std::time::Duration;
 use tokio::net::TcpListener;
-use tokio::sync::{watch, Notify, Semaphore};
+use tokio::sync::{mpsc, watch};
 use tokio::task::JoinHandle;
 use toss_sdk::cluster::Cluster;
-
-/// State shared by every stage (one per relayer instance; no globals).
-pub struct Ctx {
-    /// The validated configuration.
-    pub config: Arc<Config>,
-    /// Where transactions go.
-    pub cluster: Arc<dyn Cluster>,
-    /// Where intents live.
-    pub store: Arc<dyn Store>,
-    /// Signs and pays for settle transactions, receives relayer fees.
-    pub fee_payer: Arc<Keypair>,
-    /// Prometheus metrics.
-    pub metrics: Arc<Metrics>,
-    /// Intake checks.
-    pub validator: Arc<Validator>,
-    /// Pauses submission when the cluster keeps failing.
-    pub breaker: Arc<Breaker>,
-    /// Admin pause: intake continues, submission stops.
-    pub paused: AtomicBool,
-    /// False once shutdown began: intake answers 503.
-    pub accepting: AtomicBool,
-    /// Woken when new intents are stored.
-    pub wake: Notify,
-    /// Bounds batches in flight (`submit.in_flight_max`).
-    pub in_flight: Arc<Semaphore>,
-    /// Batches a live task is handling (the sweeper resumes the others).
-    pub active_batches: Mutex<HashSet<i64>>,
-    /// Nonce accounts with an intent in a live batch (the next one waits).
-    pub busy_nonces: Mutex<HashSet<Pubkey>>,
-    /// Intents whose batch failed as a whole: they are retried alone to isolate the culprit.
-    pub solo: Mutex<HashSet<IntentId>>,
-    /// Most intents a settle transaction held in the last packing that filled one (sizes the
-    /// batcher's window; starts at `batch.max_intents`).
-    pub fit_hint: std::sync::atomic::AtomicUsize,
-    /// Every signature in flight, polled by one task.
-    pub watcher: crate::watcher::Watcher,
-    /// Payers' vault, nonce-authority, delegate and token-account addresses, derived once.
-    pub addresses: crate::addresses::AddressCache,
-    /// Token program owning each mint seen so far.
-    pub token_programs: Mutex<HashMap<Pubkey, Pubkey>>,
-    /// Lookup tables for v0 transactions (empty: legacy transactions).
-    pub lookup_tables: Mutex<Vec<AddressLookupTableAccount>>,
-    /// No new batches before this instant (the program reported itself paused).
-    pub hold_until: Mutex<Option<std::time::Instant>>,
-    /// Confidential mode (`[arcium] enabled`).
-    pub arcium: Option<crate::arcium::Confidential>,
-    /// This instance's id and lease length: it owns the batches it drives (see
-    /// `crate::claims`).
-    pub lease: Lease,
-}
-
-impl Ctx {
-    /// True when the admin paused submission.
-    pub fn is_paused(&self) -> bool {
-        self.paused.load(Ordering::SeqCst)
-    }
-
-    /// Holds new batches for `duration` (a paused program: sending would only burn fees).
-    pub fn hold_for(&self, duration: Duration) {
-        if let Ok(mut h) = self.hold_until.lock() {
-            *h = Some(std::time::Instant::now() + duration);
-        }
-    }
-
-    /// True while a hold is in force.
-    pub fn is_held(&self) -> bool {
-        self.hold_until
-            .lock()
-            .ok()
-            .and_then(|h| *h)
-            .is_some_and(|until| std::time::Instant::now() < until)
-    }
-
-    /// Pauses or resumes submission.
-    pub fn set_paused(&self, paused: bool) {
-        self.paused.store(paused, Ordering::SeqCst);
-        self.metrics.paused.set(i64::from(paused));
-        if !paused {
-            self.wake.notify_one();
-        }
-    }
-}
 
 /// `[store] instance_id`, or `toss-` and the first 8 characters of the fee payer's address.
 pub fn instance_id(config: &Config, fee_payer: &Keypair) -> String {
@@ -133,9 +59,14 @@ pub struct RelayerHandle {
     noise: Option<JoinHandle<()>>,
     batcher: JoinHandle<()>,
     sweeper: JoinHandle<()>,
+    submitter: JoinHandle<()>,
+    reconciler: JoinHandle<()>,
+    /// Where batches go to the submitter (weak: the stages hold the live senders, so the
+    /// submitter stops once they did).
+    batches: mpsc::WeakUnboundedSender<Batch>,
     /// Renews the leases of batches in flight; stops with the watcher, after the last batch.
     renewer: JoinHandle<()>,
-    /// The status watcher outlives the batcher and the sweeper (their batches use it).
+    /// The status watcher outlives the submitter (its batches use it).
     watcher: JoinHandle<()>,
     watcher_stop: watch::Sender<bool>,
 }
@@ -164,36 +95,27 @@ impl Relayer {
         let arcium = crate::arcium::Confidential::new(&config.arcium, &metrics)
             .map_err(RelayerError::Other)?;
         let max_intents = config.batch.max_intents.max(1);
+        let in_flight_max = config.submit.in_flight_max;
         let ctx = Ctx {
             lease,
             arcium,
-            in_flight: Arc::new(Semaphore::new(s.in_flight_max.max(1))),
             config,
             cluster,
             store,
             fee_payer: Arc::new(fee_payer),
             metrics: Arc::new(metrics),
             validator: Arc::new(validator),
-            breaker: Arc::new(breaker),
-            paused: AtomicBool::new(false),
-            accepting: AtomicBool::new(true),
-            wake: Notify::new(),
-            active_batches: Mutex::new(HashSet::new()),
-            busy_nonces: Mutex::new(HashSet::new()),
-            solo: Mutex::new(HashSet::new()),
-            fit_hint: std::sync::atomic::AtomicUsize::new(max_intents),
-            addresses: Default::default(),
+            flow: Flow::new(breaker, in_flight_max),
+            claims: Claims::default(),
+            packing: Packing::new(max_intents),
             watcher: Default::default(),
-            token_programs: Mutex::new(HashMap::new()),
-            lookup_tables: Mutex::new(Vec::new()),
-            hold_until: Mutex::new(None),
         };
         Ok(Self { ctx: Arc::new(ctx) })
     }
 
     /// Settles with v0 transactions using `tables`.
     pub fn with_lookup_tables(self, tables: Vec<AddressLookupTableAccount>) -> Self {
-        if let Ok(mut t) = self.ctx.lookup_tables.lock() {
+        if let Ok(mut t) = self.ctx.packing.lookup_tables.lock() {
             *t = tables;
         }
         self
@@ -274,9 +196,21 @@ impl Relayer {
         });
         let (watcher_stop, watcher_rx) = watch::channel(false);
         let renewer = tokio::spawn(crate::claims::renew_loop(ctx.clone(), watcher_rx.clone()));
-        let watcher = tokio::spawn(crate::watcher::run(ctx.clone(), watcher_rx));
-        let batcher = tokio::spawn(batch::run(ctx.clone(), stop_rx.clone()));
-        let sweeper = tokio::spawn(crate::claims::sweep_loop(ctx.clone(), stop_rx));
+        let poller = crate::watcher::Poller {
+            watcher: ctx.watcher.clone(),
+            cluster: ctx.cluster.clone(),
+            breaker: ctx.flow.breaker.clone(),
+            metrics: ctx.metrics.clone(),
+            interval: Duration::from_millis(ctx.config.submit.poll_interval_ms),
+        };
+        let watcher = tokio::spawn(crate::watcher::run(poller, watcher_rx));
+        let (batches, to_submit) = mpsc::unbounded_channel();
+        let (sent, to_reconcile) = mpsc::unbounded_channel();
+        let weak_batches = batches.downgrade();
+        let reconciler = tokio::spawn(reconcile::run(ctx.clone(), to_reconcile));
+        let submitter = tokio::spawn(submit::run(ctx.clone(), to_submit, sent));
+        let batcher = tokio::spawn(batch::run(ctx.clone(), batches.clone(), stop_rx.clone()));
+        let sweeper = tokio::spawn(crate::claims::sweep_loop(ctx.clone(), batches, stop_rx));
         tracing::info!(%addr, instance = %ctx.lease.owner, store = ctx.store.backend(), fee_payer = %solana_signer::Signer::pubkey(ctx.fee_payer.as_ref()), "relayer started");
         Ok(RelayerHandle {
             ctx,
@@ -287,6 +221,9 @@ impl Relayer {
             noise,
             batcher,
             sweeper,
+            submitter,
+            reconciler,
+            batches: weak_batches,
             renewer,
             watcher,
             watcher_stop,
@@ -305,7 +242,7 @@ impl RelayerHandle {
     /// what is pending), in-flight transactions (bounded by `submit.confirm_timeout_ms`),
     /// then flushes the store. Whatever is not final resumes at the next start.
     pub async fn shutdown(self) -> Result<(), RelayerError> {
-        self.ctx.accepting.store(false, Ordering::SeqCst);
+        self.ctx.flow.accepting.store(false, Ordering::SeqCst);
         let _ = self.stop.send(true);
         let _ = self.server.await;
         if let Some(noise) = self.noise {
@@ -313,12 +250,20 @@ impl RelayerHandle {
         }
         let _ = self.batcher.await;
         let _ = self.sweeper.await;
+        let _ = self.submitter.await;
+        let _ = self.reconciler.await;
         let _ = self.watcher_stop.send(true);
         let _ = self.watcher.await;
         let _ = self.renewer.await;
         self.ctx.store.flush().await?;
         tracing::info!("relayer stopped");
         Ok(())
+    }
+
+    /// A sender to the submitter (tests and drills hand it batches, as the sweeper does);
+    /// `None` once the pipeline stopped.
+    pub fn batches(&self) -> Option<mpsc::UnboundedSender<Batch>> {
+        self.batches.upgrade()
     }
 
     /// Simulates a crash: every task (and, with the batcher's and sweeper's task sets, every
@@ -331,6 +276,8 @@ impl RelayerHandle {
         }
         self.batcher.abort();
         self.sweeper.abort();
+        self.submitter.abort();
+        self.reconciler.abort();
         self.renewer.abort();
         self.watcher.abort();
     }

@@ -4,9 +4,10 @@
 //! checked before anything is sent again). Transient failures back off exponentially, up to
 //! `submit.max_retries`; the circuit breaker holds sends while the cluster keeps failing.
 
-use crate::reconcile;
-use crate::service::Ctx;
-use crate::store::{IntentRecord, Status, Transition};
+use crate::batch::Batch;
+use crate::ctx::Ctx;
+use crate::store::Actor;
+use crate::store::{Status, Transition};
 use crate::RelayerError;
 use solana_instruction::Instruction;
 use solana_message::{v0, VersionedMessage};
@@ -17,7 +18,8 @@ use solana_transaction::Transaction;
 use solana_transaction_error::TransactionError;
 use std::sync::Arc;
 use std::time::Duration;
-use tokio::sync::OwnedSemaphorePermit;
+use tokio::sync::mpsc;
+use tokio::task::JoinSet;
 use tokio::time::Instant;
 use toss_sdk::cluster::{ClusterError, TxStatus};
 use tracing::Instrument;
@@ -29,17 +31,51 @@ const RETRY_SOON: Duration = Duration::from_millis(20);
 /// How long to wait before asking again whether an earlier signature of a batch landed.
 const POLL: Duration = Duration::from_millis(50);
 
-/// One settle transaction's worth of intents.
-pub struct Batch {
-    /// Store id of the batch.
-    pub id: i64,
-    /// Its intents, in transaction order.
-    pub records: Vec<IntentRecord>,
-    /// Compute budget, precompile and `intent_settle` instructions.
-    pub instructions: Vec<Instruction>,
-    /// Picked up again after a restart or by the sweeper (its intents may still be `queued`
-    /// although a signature was recorded).
-    pub resumed: bool,
+/// How the submitter left a batch: what the reconciler acts on.
+#[derive(Debug)]
+pub enum SendOutcome {
+    /// A transaction of the batch landed (successfully or not).
+    Landed(Signature, TxStatus),
+    /// The cluster refused the transaction before execution, for a reason that will not
+    /// change.
+    Refused(TransactionError),
+    /// `submit.max_retries` ran out.
+    GaveUp,
+    /// An intent of the batch expired before the batch could land.
+    IntentExpired,
+    /// Stopped without an outcome (store or cluster unreachable, lease lost): left for the
+    /// sweeper.
+    Abandoned(RelayerError),
+}
+
+/// A batch and how the submitter left it.
+pub struct Sent {
+    /// The batch (its in-flight slot is released when this is dropped).
+    pub batch: Batch,
+    /// What became of it.
+    pub outcome: SendOutcome,
+}
+
+/// Runs until every sender of `batches` is gone (the batcher and the sweeper stopped): drives
+/// each batch to an [`SendOutcome`] in its own task and hands it to the reconciler on `sent`;
+/// then gives in-flight batches `submit.confirm_timeout_ms` to finish (the rest resume at the
+/// next start, or on another instance).
+pub async fn run(
+    ctx: Arc<Ctx>,
+    mut batches: mpsc::UnboundedReceiver<Batch>,
+    sent: mpsc::UnboundedSender<Sent>,
+) {
+    let mut tasks = JoinSet::new();
+    while let Some(batch) = batches.recv().await {
+        while tasks.try_join_next().is_some() {}
+        tasks.spawn(run_batch(ctx.clone(), batch, sent.clone()));
+    }
+    let wait = Duration::from_millis(ctx.config.submit.confirm_timeout_ms);
+    let drained =
+        tokio::time::timeout(wait, async { while tasks.join_next().await.is_some() {} }).await;
+    if drained.is_err() {
+        tracing::warn!("in-flight batches did not finish in time; they resume at restart");
+    }
 }
 
 /// How a signed transaction ended while we watched it.
@@ -64,28 +100,15 @@ enum Earlier {
     Pending,
 }
 
-/// Drives one batch to an outcome, then releases its nonces and wakes the batcher.
-pub async fn run_batch(ctx: Arc<Ctx>, batch: Batch, permit: OwnedSemaphorePermit) {
+/// Drives one batch to an [`SendOutcome`] and hands both to the reconciler.
+async fn run_batch(ctx: Arc<Ctx>, batch: Batch, sent: mpsc::UnboundedSender<Sent>) {
     let span = tracing::info_span!("batch", batch_id = batch.id, intents = batch.records.len());
-    async {
-        if let Err(e) = drive(&ctx, &batch).await {
-            tracing::warn!(error = %e, "batch left for the sweeper");
-            // Let the lease go now, so the next sweep (of any instance) takes the batch over
-            // without waiting for the lease to lapse.
-            if let Err(e) = ctx
-                .store
-                .release_leases(&ctx.lease.owner, vec![batch.id])
-                .await
-            {
-                tracing::warn!(error = %e, "cannot release the batch's lease");
-            }
-        }
-    }
-    .instrument(span)
-    .await;
-    crate::claims::release(&ctx, batch.id, &batch.records);
-    drop(permit);
-    ctx.wake.notify_one();
+    let outcome = drive(&ctx, &batch)
+        .instrument(span)
+        .await
+        .unwrap_or_else(SendOutcome::Abandoned);
+    // The reconciler stopped only if the relayer is going down: the batch resumes later.
+    let _ = sent.send(Sent { batch, outcome });
 }
 
 fn backoff(ctx: &Ctx, attempt: u32) -> Duration {
@@ -98,15 +121,13 @@ fn backoff(ctx: &Ctx, attempt: u32) -> Duration {
     )
 }
 
-async fn drive(ctx: &Ctx, batch: &Batch) -> Result<(), RelayerError> {
+async fn drive(ctx: &Ctx, batch: &Batch) -> Result<SendOutcome, RelayerError> {
     let max_retries = ctx.config.submit.max_retries;
     let mut failures = 0u32;
     let mut marked = batch.records.iter().all(|r| r.status == Status::Submitted);
     loop {
         match earlier(ctx, batch.id).await {
-            Ok(Earlier::Landed(sig, status)) => {
-                return reconcile::landed(ctx, batch, sig, status).await
-            }
+            Ok(Earlier::Landed(sig, status)) => return Ok(SendOutcome::Landed(sig, status)),
             Ok(Earlier::Pending) => {
                 tokio::time::sleep(POLL * 4).await;
                 continue;
@@ -122,7 +143,7 @@ async fn drive(ctx: &Ctx, batch: &Batch) -> Result<(), RelayerError> {
             }
         }
         if failures > max_retries {
-            return reconcile::give_up(ctx, batch, "retries exhausted").await;
+            return Ok(SendOutcome::GaveUp);
         }
         if batch
             .records
@@ -130,15 +151,15 @@ async fn drive(ctx: &Ctx, batch: &Batch) -> Result<(), RelayerError> {
             .any(|r| r.expiry <= crate::now_ms() / 1000)
         {
             // Nothing of this batch can land any more: expire what is due, re-pack the rest.
-            return reconcile::drop_expired(ctx, batch).await;
+            return Ok(SendOutcome::IntentExpired);
         }
-        let wait = ctx.breaker.wait();
+        let wait = ctx.flow.breaker.wait();
         if wait > Duration::ZERO {
             tokio::time::sleep(wait).await;
         }
         let (blockhash, last_valid) = match ctx.cluster.latest_blockhash().await {
             Ok(v) => {
-                ctx.breaker.record(true);
+                ctx.flow.breaker.record(true);
                 v
             }
             Err(e) => {
@@ -159,7 +180,7 @@ async fn drive(ctx: &Ctx, batch: &Batch) -> Result<(), RelayerError> {
                 .records
                 .iter()
                 .map(|r| {
-                    Transition::new(r.id, Status::Submitted, "submitter")
+                    Transition::new(r.id, Status::Submitted, Actor::Submitter)
                         .signature(signature.to_string())
                         .batch(batch.id)
                         .bump_attempts()
@@ -188,8 +209,8 @@ async fn drive(ctx: &Ctx, batch: &Batch) -> Result<(), RelayerError> {
         ctx.metrics.batch_size.observe(batch.records.len() as f64);
         tracing::debug!(%signature, "sending");
         match watch(ctx, &tx, last_valid).await {
-            Watch::Landed(sig, status) => return reconcile::landed(ctx, batch, sig, status).await,
-            Watch::Refused(e) => return reconcile::failed(ctx, batch, &e).await,
+            Watch::Landed(sig, status) => return Ok(SendOutcome::Landed(sig, status)),
+            Watch::Refused(e) => return Ok(SendOutcome::Refused(e)),
             Watch::Expired => {
                 ctx.metrics
                     .transactions
@@ -207,7 +228,7 @@ async fn drive(ctx: &Ctx, batch: &Batch) -> Result<(), RelayerError> {
 
 /// Records a cluster failure for the breaker and the metrics.
 pub fn note_error(ctx: &Ctx, e: &ClusterError) {
-    ctx.breaker.record(false);
+    ctx.flow.breaker.record(false);
     ctx.metrics.rpc_errors.inc();
     tracing::debug!(error = %e, "cluster request failed");
 }
@@ -219,6 +240,7 @@ fn sign(
 ) -> Result<VersionedTransaction, RelayerError> {
     let payer = ctx.fee_payer.as_ref();
     let tables = ctx
+        .packing
         .lookup_tables
         .lock()
         .map(|t| t.clone())
@@ -267,7 +289,7 @@ async fn earlier(ctx: &Ctx, batch_id: i64) -> Result<Earlier, RelayerError> {
         .block_height()
         .await
         .inspect_err(|e| note_error(ctx, e))?;
-    ctx.breaker.record(true);
+    ctx.flow.breaker.record(true);
     Ok(if height > last_valid {
         Earlier::Clear
     } else {
@@ -287,7 +309,7 @@ async fn watch(ctx: &Ctx, tx: &VersionedTransaction, last_valid: u64) -> Watch {
             send_at = Instant::now() + REBROADCAST;
             match ctx.cluster.send(tx).await {
                 Ok(_) => {
-                    ctx.breaker.record(true);
+                    ctx.flow.breaker.record(true);
                     // A cluster that executes at send time (the in-process bank) answers
                     // now; any other is left to the watcher's next poll.
                     if let Ok(Some(Some(status))) = ctx

@@ -6,7 +6,7 @@
 //! off the async threads. Nonce values come from the cluster through a short-lived cache.
 
 use crate::config::IntakeConfig;
-use crate::store::NewIntent;
+use crate::store::{IntentKind, NewIntent};
 use rayon::prelude::*;
 use solana_pubkey::Pubkey;
 use std::collections::{HashMap, HashSet};
@@ -18,33 +18,8 @@ use toss_sdk::cluster::Cluster;
 use toss_sdk::signed::SIGNATURE_LEN;
 use toss_sdk::SignedIntent;
 
-/// Why an intent was refused: a stable machine code and a one-line message.
-#[derive(Clone, Debug, PartialEq, Eq)]
-pub struct Rejection {
-    /// Stable code (`bad_signature`, `expired`, ...), documented in the README and OpenAPI.
-    pub code: &'static str,
-    /// Human-readable detail.
-    pub message: String,
-}
-
-impl Rejection {
-    /// A rejection with `code` and `message`.
-    pub fn new(code: &'static str, message: impl Into<String>) -> Self {
-        Self {
-            code,
-            message: message.into(),
-        }
-    }
-
-    /// True when the fault is ours (cluster unreachable), not the client's.
-    pub fn is_unavailable(&self) -> bool {
-        self.code == "cluster_unavailable"
-    }
-}
-
-/// The [`Rejection::code`] [`parse_bytes`] gives a version-2 (confidential) intent: not an
-/// error by itself, intake hands it to confidential mode ([`crate::arcium`]).
-pub const CONFIDENTIAL: &str = "confidential_intent";
+use crate::refusal::Code;
+pub use crate::refusal::Rejection;
 
 /// Parses the API's base64 form into a signed intent, refusing with a precise code.
 pub fn parse_base64(text: &str) -> Result<SignedIntent, Rejection> {
@@ -56,36 +31,37 @@ pub fn decode_base64(text: &str) -> Result<Vec<u8>, Rejection> {
     use base64::Engine as _;
     base64::engine::general_purpose::STANDARD
         .decode(text.trim())
-        .map_err(|_| Rejection::new("bad_base64", "intent is not standard base64"))
+        .map_err(|_| Rejection::new(Code::BadBase64, "intent is not standard base64"))
 }
 
 /// Parses `signature || intent bytes`, refusing with a precise code.
 pub fn parse_bytes(bytes: &[u8]) -> Result<SignedIntent, Rejection> {
     if bytes.len() < SIGNATURE_LEN + HEADER_LEN {
         return Err(Rejection::new(
-            "bad_length",
+            Code::BadLength,
             format!("{} bytes is shorter than a signed intent", bytes.len()),
         ));
     }
     let message = &bytes[SIGNATURE_LEN..];
     if message[..5] == MAGIC && message[5] == toss_sdk::arcium::intent::VERSION {
         return Err(Rejection::new(
-            CONFIDENTIAL,
+            Code::ConfidentialIntent,
             "a confidential (version 2) intent",
         ));
     }
     let expected = encoded_len_from_header(message)
-        .map_err(|e| Rejection::new("malformed_intent", format!("intent header: {e}")))?;
+        .map_err(|e| Rejection::new(Code::MalformedIntent, format!("intent header: {e}")))?;
     if message.len() != expected {
         return Err(Rejection::new(
-            "bad_length",
+            Code::BadLength,
             format!(
                 "intent is {} bytes, its header says {expected}",
                 message.len()
             ),
         ));
     }
-    SignedIntent::from_bytes(bytes).map_err(|e| Rejection::new("malformed_intent", e.to_string()))
+    SignedIntent::from_bytes(bytes)
+        .map_err(|e| Rejection::new(Code::MalformedIntent, e.to_string()))
 }
 
 /// True for the accounts the runtime demotes to read-only in every transaction (sysvars,
@@ -145,7 +121,7 @@ impl Validator {
                 .map(|s| {
                     s.verify().map_err(|_| {
                         Rejection::new(
-                            "bad_signature",
+                            Code::BadSignature,
                             "signature does not verify for the intent's sender",
                         )
                     })
@@ -167,7 +143,7 @@ impl Validator {
         if intent.mint.is_none() {
             if is_reserved_account(&intent.recipient) {
                 return Err(Rejection::new(
-                    "reserved_recipient",
+                    Code::ReservedRecipient,
                     format!(
                         "recipient {} is a sysvar or builtin program the runtime never lets a \
                          program write",
@@ -177,7 +153,7 @@ impl Validator {
             }
             if intent.amount < self.intake.dust_lamports {
                 return Err(Rejection::new(
-                    "below_dust",
+                    Code::BelowDust,
                     format!(
                         "amount {} lamports is below the minimum {}",
                         intent.amount, self.intake.dust_lamports
@@ -186,7 +162,7 @@ impl Validator {
             }
             if intent.amount > self.intake.max_amount_lamports {
                 return Err(Rejection::new(
-                    "above_cap",
+                    Code::AboveCap,
                     format!(
                         "amount {} lamports is above the cap {}",
                         intent.amount, self.intake.max_amount_lamports
@@ -212,7 +188,7 @@ impl Validator {
         let now_unix = self.chain.cluster_now().unwrap_or(now_unix);
         if expiry <= now_unix {
             return Err(Rejection::new(
-                "expired",
+                Code::Expired,
                 format!("intent expired at {expiry}, now {now_unix}"),
             ));
         }
@@ -225,21 +201,21 @@ impl Validator {
         let within_horizon = self.chain.expiry_horizon().is_some_and(|h| expiry <= h);
         if lifetime > limit && !within_horizon {
             return Err(Rejection::new(
-                "lifetime_too_long",
+                Code::LifetimeTooLong,
                 format!("intent expires in {lifetime} s, the limit is {limit} s"),
             ));
         }
         if let Some(mint) = mint {
             if !self.allowed_mints.contains(mint) {
                 return Err(Rejection::new(
-                    "mint_not_allowed",
+                    Code::MintNotAllowed,
                     format!("mint {mint} is not accepted by this relayer"),
                 ));
             }
         }
         if max_fee > self.intake.max_fee_lamports {
             return Err(Rejection::new(
-                "fee_above_cap",
+                Code::FeeAboveCap,
                 format!(
                     "max fee {max_fee} is above the cap {}",
                     self.intake.max_fee_lamports
@@ -291,13 +267,13 @@ impl Validator {
             .map(|(account, value)| match values.get(account) {
                 Some(Some(v)) if v == value => Ok(()),
                 Some(Some(_)) => Err(Rejection::new(
-                    "stale_nonce",
+                    Code::StaleNonce,
                     format!(
                         "nonce {account} no longer holds the value the intent was signed against"
                     ),
                 )),
                 _ => Err(Rejection::new(
-                    "unknown_nonce",
+                    Code::UnknownNonce,
                     format!("{account} is not an initialized durable nonce account"),
                 )),
             })
@@ -320,7 +296,11 @@ impl Validator {
             expiry: intent.expiry,
             amount: intent.amount,
             fee: intent.max_fee,
-            kind: u8::from(intent.mint.is_some()),
+            kind: if intent.mint.is_some() {
+                IntentKind::Token
+            } else {
+                IntentKind::Sol
+            },
             mint: intent.mint.map(|m| m.to_bytes()),
             received_at_ms: now_ms,
             source: source.to_owned(),
@@ -356,7 +336,7 @@ impl Validator {
     async fn fetch(&self, keys: &[Pubkey]) -> Result<HashMap<Pubkey, Option<[u8; 32]>>, Rejection> {
         let accounts = self.cluster.accounts(keys).await.map_err(|e| {
             Rejection::new(
-                "cluster_unavailable",
+                Code::ClusterUnavailable,
                 format!("cannot read nonce accounts: {e}"),
             )
         })?;

@@ -11,14 +11,14 @@
 //! * every registration is answered at most once and then forgotten; a batch task that gives
 //!   up (deadline, refusal) removes its own registration with [`Watcher::forget`].
 
-use crate::service::Ctx;
-use crate::submit::note_error;
+use crate::breaker::Breaker;
+use crate::metrics::Metrics;
 use solana_signature::Signature;
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 use tokio::sync::{oneshot, watch, Notify};
-use toss_sdk::cluster::TxStatus;
+use toss_sdk::cluster::{Cluster, ClusterError, TxStatus};
 
 /// What became of a watched signature.
 #[derive(Debug)]
@@ -89,17 +89,39 @@ impl Watcher {
     }
 }
 
-/// Runs until `stop`: every `submit.poll_interval_ms` polls every signature in flight; idle
-/// (nothing watched) until something is registered.
-pub async fn run(ctx: Arc<Ctx>, mut stop: watch::Receiver<bool>) {
-    let interval = Duration::from_millis(ctx.config.submit.poll_interval_ms.max(1));
+/// What the polling task works with.
+pub struct Poller {
+    /// The signatures in flight.
+    pub watcher: Arc<Watcher>,
+    /// Where to ask.
+    pub cluster: Arc<dyn Cluster>,
+    /// Told of every request's success or failure.
+    pub breaker: Arc<Breaker>,
+    /// Counts failed requests.
+    pub metrics: Arc<Metrics>,
+    /// `submit.poll_interval_ms`.
+    pub interval: Duration,
+}
+
+impl Poller {
+    fn failed(&self, e: &ClusterError) {
+        self.breaker.record(false);
+        self.metrics.rpc_errors.inc();
+        tracing::debug!(error = %e, "cluster request failed");
+    }
+}
+
+/// Runs until `stop`: every `interval` polls every signature in flight; idle (nothing
+/// watched) until something is registered.
+pub async fn run(p: Poller, mut stop: watch::Receiver<bool>) {
+    let interval = p.interval.max(Duration::from_millis(1));
     loop {
         if *stop.borrow() {
             return;
         }
-        if ctx.watcher.is_empty() {
+        if p.watcher.is_empty() {
             tokio::select! {
-                _ = ctx.watcher.added.notified() => {}
+                _ = p.watcher.added.notified() => {}
                 _ = stop.changed() => return,
             }
         }
@@ -107,26 +129,26 @@ pub async fn run(ctx: Arc<Ctx>, mut stop: watch::Receiver<bool>) {
             _ = tokio::time::sleep(interval) => {}
             _ = stop.changed() => return,
         }
-        tick(&ctx).await;
+        tick(&p).await;
     }
 }
 
 /// One poll of everything watched.
-async fn tick(ctx: &Ctx) {
-    let watched = ctx.watcher.snapshot();
+async fn tick(p: &Poller) {
+    let watched = p.watcher.snapshot();
     if watched.is_empty() {
         return;
     }
     let signatures: Vec<Signature> = watched.iter().map(|(s, _)| *s).collect();
-    let statuses = match ctx.cluster.statuses(&signatures).await {
+    let statuses = match p.cluster.statuses(&signatures).await {
         Ok(s) => s,
-        Err(e) => return note_error(ctx, &e),
+        Err(e) => return p.failed(&e),
     };
     let mut open = Vec::new();
     for ((signature, last_valid), status) in watched.into_iter().zip(statuses) {
         match status {
             Some(st) if st.confirmed || st.err.is_some() => {
-                ctx.watcher.answer(&signature, Seen::Landed(st))
+                p.watcher.answer(&signature, Seen::Landed(st))
             }
             _ => open.push((signature, last_valid)),
         }
@@ -134,12 +156,12 @@ async fn tick(ctx: &Ctx) {
     if open.is_empty() {
         return;
     }
-    let height = match ctx.cluster.block_height().await {
+    let height = match p.cluster.block_height().await {
         Ok(h) => {
-            ctx.breaker.record(true);
+            p.breaker.record(true);
             h
         }
-        Err(e) => return note_error(ctx, &e),
+        Err(e) => return p.failed(&e),
     };
     let due: Vec<Signature> = open
         .iter()
@@ -150,16 +172,16 @@ async fn tick(ctx: &Ctx) {
         return;
     }
     // Read again after seeing the height: whatever is still missing can never land.
-    match ctx.cluster.statuses(&due).await {
+    match p.cluster.statuses(&due).await {
         Ok(statuses) => {
             for (signature, status) in due.iter().zip(statuses) {
                 let seen = match status {
                     Some(st) => Seen::Landed(st),
                     None => Seen::Expired,
                 };
-                ctx.watcher.answer(signature, seen);
+                p.watcher.answer(signature, seen);
             }
         }
-        Err(e) => note_error(ctx, &e),
+        Err(e) => p.failed(&e),
     }
 }

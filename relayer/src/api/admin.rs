@@ -1,6 +1,7 @@
 //! Health, metrics and the admin pause switch.
 
 use super::{ApiError, AppState};
+use crate::refusal::Code;
 use axum::extract::State;
 use axum::http::{HeaderMap, StatusCode};
 use axum::response::IntoResponse;
@@ -24,8 +25,9 @@ pub async fn healthz(State(state): State<AppState>) -> Result<impl IntoResponse,
         "instance": ctx.lease.owner,
         "store": {"backend": ctx.store.backend(), "reachable": true},
         "paused": ctx.is_paused(),
-        "breaker": format!("{:?}", ctx.breaker.state()).to_lowercase(),
-        "accepting": ctx.accepting.load(std::sync::atomic::Ordering::SeqCst),
+        "sending_stopped": ctx.sending_stopped(),
+        "breaker": format!("{:?}", ctx.flow.breaker.state()).to_lowercase(),
+        "accepting": ctx.is_accepting(),
         "intents": counts,
         "program_config": ctx.validator.chain.summary(),
     })))
@@ -54,7 +56,7 @@ fn authorize(state: &AppState, headers: &HeaderMap) -> Result<(), ApiError> {
     let Some(token) = state.ctx.config.server.admin_token.as_ref() else {
         return Err(ApiError::new(
             StatusCode::FORBIDDEN,
-            "admin_disabled",
+            Code::AdminDisabled,
             "no admin token is configured",
         ));
     };
@@ -74,7 +76,7 @@ fn authorize(state: &AppState, headers: &HeaderMap) -> Result<(), ApiError> {
     } else {
         Err(ApiError::new(
             StatusCode::UNAUTHORIZED,
-            "unauthorized",
+            Code::Unauthorized,
             "missing or wrong bearer token",
         ))
     }
@@ -104,5 +106,5 @@ pub async fn resume(
 
 /// Unknown routes.
 pub async fn not_found() -> ApiError {
-    ApiError::new(StatusCode::NOT_FOUND, "not_found", "no such endpoint")
+    ApiError::new(StatusCode::NOT_FOUND, Code::NotFound, "no such endpoint")
 }

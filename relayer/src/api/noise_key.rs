@@ -2,6 +2,7 @@
 //! (`docs/noise.md`).
 
 use super::{ApiError, AppState};
+use crate::refusal::Code;
 use axum::extract::State;
 use axum::http::StatusCode;
 use axum::Json;
@@ -15,7 +16,7 @@ pub async fn get_noise_key(
         Some(record) => Ok(Json(record.as_ref().clone())),
         None => Err(ApiError::new(
             StatusCode::NOT_FOUND,
-            "noise_disabled",
+            Code::NoiseDisabled,
             "this relayer has no Noise endpoint ([noise] enabled = false)",
         )),
     }

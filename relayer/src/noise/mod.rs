@@ -2,7 +2,7 @@
 //! `docs/noise.md` (patterns IK, XX, N, NN with `25519_ChaChaPoly_SHA256`, prologue
 //! `toss-noise-v1`, 2-byte big-endian length-prefixed frames). After the handshake each
 //! transport message carries one `POST /v1/intents` body and gets `{"status", "body"}` back,
-//! computed by the same [`crate::api::gate`] and [`crate::api::answer_body`] as the HTTP API,
+//! computed by the same [`crate::intake::gate`] and [`crate::intake::answer_body`] as the HTTP API,
 //! over the same intake queue and rate limiters.
 //!
 //! - [`identity`]: the relayer's static key, derived from its Ed25519 identity, and the
@@ -16,6 +16,7 @@ pub mod identity;
 pub mod listener;
 pub mod metrics;
 mod session;
+mod slots;
 
 pub use identity::{load_identity, NoiseIdentity};
 pub use listener::spawn;

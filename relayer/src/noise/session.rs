@@ -5,10 +5,11 @@
 //! line and one `noise_sessions_closed_total{reason}`.
 
 use super::identity::NoiseIdentity;
-use super::listener::Slot;
 use super::metrics::NoiseMetrics;
-use crate::api::{self, AppState};
+use super::slots::Slot;
 use crate::config::NoiseConfig;
+use crate::intake::{self, AppState};
+use crate::refusal::Code;
 use axum::http::StatusCode;
 use serde_json::{json, Value};
 use std::net::SocketAddr;
@@ -199,7 +200,7 @@ async fn requests(
                     &mut session,
                     idle,
                     StatusCode::PAYLOAD_TOO_LARGE,
-                    "frame_too_large",
+                    Code::FrameTooLarge,
                     message,
                 )
                 .await;
@@ -217,7 +218,7 @@ async fn requests(
                     &mut session,
                     idle,
                     StatusCode::BAD_REQUEST,
-                    "decrypt_failed",
+                    Code::DecryptFailed,
                     message,
                 )
                 .await;
@@ -229,9 +230,9 @@ async fn requests(
             .with_label_values(&[session.pattern().name()])
             .inc();
         let state = &ctx.state;
-        let (status, value) = match api::gate(state, peer.ip()) {
+        let (status, value) = match intake::gate(state, peer.ip()) {
             Err(e) => (e.status, e.body()),
-            Ok(()) => api::answer_noise(state, source.clone(), &body).await,
+            Ok(()) => intake::answer_noise(state, source.clone(), &body).await,
         };
         if !session.can_send() {
             continue;
@@ -252,9 +253,9 @@ async fn reply(
 ) -> Result<(), Close> {
     let mut text = json!({"status": status.as_u16(), "body": body}).to_string();
     if text.len() > toss_sdk::noise::MAX_PLAINTEXT_LEN {
-        let e = api::ApiError::new(
+        let e = intake::ApiError::new(
             StatusCode::PAYLOAD_TOO_LARGE,
-            "too_many_intents",
+            Code::TooManyIntents,
             "the answer does not fit one Noise message; send fewer intents per message",
         );
         text = json!({"status": e.status.as_u16(), "body": e.body()}).to_string();
@@ -272,11 +273,11 @@ async fn answer(
     session: &mut Session,
     idle: Duration,
     status: StatusCode,
-    code: &'static str,
+    code: Code,
     message: impl Into<String>,
 ) {
     if session.can_send() {
-        let body = api::ApiError::new(status, code, message).body();
+        let body = intake::ApiError::new(status, code, message).body();
         let _ = reply(tcp, session, idle, status, body).await;
     }
 }

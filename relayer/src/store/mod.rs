@@ -14,7 +14,6 @@
 //!   owner ([`Store::mark_batch_sent`]), so an instance that lost its lease can no longer put
 //!   a new transaction for the batch on the wire.
 
-use std::borrow::Cow;
 use std::collections::BTreeMap;
 
 use async_trait::async_trait;
@@ -93,14 +92,74 @@ pub struct NewIntent {
     pub amount: u64,
     /// Fee offered to the relayer, in lamports.
     pub fee: u64,
-    /// 0 = SOL transfer, 1 = token transfer.
-    pub kind: u8,
+    /// What it moves.
+    pub kind: IntentKind,
     /// Token mint for `kind == 1`.
     pub mint: Option<[u8; 32]>,
     /// When the relayer received it (unix milliseconds).
     pub received_at_ms: i64,
     /// Where it came from, e.g. `"http 127.0.0.1"` or `"noise"`.
     pub source: String,
+}
+
+/// What an intent moves (stored as its [`IntentKind::code`]).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum IntentKind {
+    /// Lamports from the payer's vault.
+    Sol,
+    /// SPL tokens (Token or Token-2022) under the payer's allowance.
+    Token,
+}
+
+impl IntentKind {
+    /// The stored code: 0 SOL, 1 token.
+    pub fn code(self) -> u8 {
+        match self {
+            IntentKind::Sol => 0,
+            IntentKind::Token => 1,
+        }
+    }
+
+    /// The kind of a stored code.
+    pub fn from_code(code: u8) -> Option<Self> {
+        match code {
+            0 => Some(IntentKind::Sol),
+            1 => Some(IntentKind::Token),
+            _ => None,
+        }
+    }
+}
+
+/// Who changed an intent's state (recorded in its audit trail; the insertion row records the
+/// intent's source instead).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum Actor {
+    /// Claimed it into a batch.
+    Batcher,
+    /// Sent its transaction.
+    Submitter,
+    /// Applied its transaction's outcome.
+    Reconciler,
+    /// Expired it, or took its batch over.
+    Sweeper,
+    /// Put it back to `pending` at start.
+    Recovery,
+    /// A person, through tooling or by hand.
+    Operator,
+}
+
+impl Actor {
+    /// The name written to the audit trail.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Actor::Batcher => "batcher",
+            Actor::Submitter => "submitter",
+            Actor::Reconciler => "reconciler",
+            Actor::Sweeper => "sweeper",
+            Actor::Recovery => "recovery",
+            Actor::Operator => "operator",
+        }
+    }
 }
 
 /// A stored intent together with its current lifecycle state.
@@ -177,15 +236,15 @@ pub struct Transition {
     pub slot: Option<u64>,
     /// Batch involved, if any.
     pub batch_id: Option<i64>,
-    /// Component making the change: "batcher", "submitter", "reconciler", ...
-    pub actor: Cow<'static, str>,
+    /// Component making the change.
+    pub actor: Actor,
     /// Increment the intent's attempt counter when applied.
     pub bump_attempts: bool,
 }
 
 impl Transition {
     /// A transition with no reason, signature, slot or batch.
-    pub fn new(id: IntentId, to: Status, actor: impl Into<Cow<'static, str>>) -> Self {
+    pub fn new(id: IntentId, to: Status, actor: Actor) -> Self {
         Transition {
             id,
             to,
@@ -193,7 +252,7 @@ impl Transition {
             signature: None,
             slot: None,
             batch_id: None,
-            actor: actor.into(),
+            actor,
             bump_attempts: false,
         }
     }
@@ -369,7 +428,7 @@ pub trait Store: Send + Sync {
     ///
     /// `submitted` intents are left to the reconciler: their transaction
     /// may still land.
-    async fn expire_due(&self, now_unix: i64, actor: &str) -> StoreResult<Vec<IntentId>>;
+    async fn expire_due(&self, now_unix: i64, actor: Actor) -> StoreResult<Vec<IntentId>>;
 
     /// Creates an `open` batch of existing intents and returns its id.
     async fn create_batch(&self, intent_ids: Vec<IntentId>) -> StoreResult<i64>;
@@ -386,7 +445,7 @@ pub trait Store: Send + Sync {
     async fn open_batches(
         &self,
         groups: Vec<Vec<IntentId>>,
-        actor: &'static str,
+        actor: Actor,
         lease: &Lease,
     ) -> StoreResult<Vec<Option<i64>>>;
 

@@ -18,8 +18,8 @@ use deadpool_postgres::{Manager, ManagerConfig, Pool, RecyclingMethod, Runtime};
 use tokio_postgres::NoTls;
 
 use super::{
-    AuditRow, BatchRecord, BatchState, InsertOutcome, IntentId, IntentRecord, Lease, NewIntent,
-    Status, Store, StoreError, StoreResult, Transition,
+    Actor, AuditRow, BatchRecord, BatchState, InsertOutcome, IntentId, IntentRecord, Lease,
+    NewIntent, Status, Store, StoreError, StoreResult, Transition,
 };
 
 mod reads;
@@ -218,7 +218,7 @@ impl Store for PgStore {
         reads::audit(&c, &id).await
     }
 
-    async fn expire_due(&self, now_unix: i64, actor: &str) -> StoreResult<Vec<IntentId>> {
+    async fn expire_due(&self, now_unix: i64, actor: Actor) -> StoreResult<Vec<IntentId>> {
         in_tx!(self, tx => writes::expire_due(&tx, now_unix, actor).await)
     }
 
@@ -229,7 +229,7 @@ impl Store for PgStore {
     async fn open_batches(
         &self,
         groups: Vec<Vec<IntentId>>,
-        actor: &'static str,
+        actor: Actor,
         lease: &Lease,
     ) -> StoreResult<Vec<Option<i64>>> {
         if groups.is_empty() {

@@ -108,7 +108,7 @@ pub(crate) fn migrate_with(
         tx.execute_batch(m.sql).map_err(|e| mig_err(m.version, e))?;
         tx.execute(
             "INSERT INTO schema_migrations (version, name, applied_at_ms) VALUES (?1, ?2, ?3)",
-            rusqlite::params![m.version, m.name, super::sqlite::now_ms()],
+            rusqlite::params![m.version, m.name, crate::now_ms()],
         )
         .map_err(|e| mig_err(m.version, e))?;
         tx.commit().map_err(|e| mig_err(m.version, e))?;

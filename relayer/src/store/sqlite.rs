@@ -20,8 +20,8 @@ use rusqlite::{Connection, OpenFlags};
 use tokio::sync::oneshot;
 
 use super::{
-    AuditRow, BatchRecord, BatchState, InsertOutcome, IntentId, IntentRecord, Lease, NewIntent,
-    Status, Store, StoreError, StoreResult, Transition,
+    Actor, AuditRow, BatchRecord, BatchState, InsertOutcome, IntentId, IntentRecord, Lease,
+    NewIntent, Status, Store, StoreError, StoreResult, Transition,
 };
 
 mod checkpoint;
@@ -341,9 +341,8 @@ impl Store for SqliteStore {
         self.read(move |c| reads::audit(c, &id)).await
     }
 
-    async fn expire_due(&self, now_unix: i64, actor: &str) -> StoreResult<Vec<IntentId>> {
-        let actor = actor.to_owned();
-        self.write(move |c| writes::expire_due(c, now_unix, &actor))
+    async fn expire_due(&self, now_unix: i64, actor: Actor) -> StoreResult<Vec<IntentId>> {
+        self.write(move |c| writes::expire_due(c, now_unix, actor))
             .await
     }
 
@@ -355,7 +354,7 @@ impl Store for SqliteStore {
     async fn open_batches(
         &self,
         groups: Vec<Vec<IntentId>>,
-        actor: &'static str,
+        actor: Actor,
         lease: &Lease,
     ) -> StoreResult<Vec<Option<i64>>> {
         if groups.is_empty() {

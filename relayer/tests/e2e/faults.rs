@@ -12,6 +12,7 @@ use std::time::Duration;
 use toss_relayer::breaker::BreakerState;
 use toss_relayer::fault::{Faults, FaultyCluster};
 use toss_relayer::local::SOL;
+use toss_relayer::store::Actor;
 use toss_relayer::store::Status;
 use toss_sdk::cluster::Cluster;
 use toss_sdk::SignedIntent;
@@ -171,7 +172,7 @@ async fn dead_cluster_trips_the_breaker_which_recovers() {
         running.admin(&h.http, "resume", Some(ADMIN)).await,
         StatusCode::OK
     );
-    let breaker = running.relayer.ctx.breaker.clone();
+    let breaker = running.relayer.ctx.flow.breaker.clone();
     // Submission fails until the breaker opens.
     let mut waited = 0;
     while breaker.trips() == 0 {
@@ -262,7 +263,7 @@ async fn paused_with_open_batch(
     let ids: Vec<[u8; 32]> = intents.iter().map(|s| s.id()).collect();
     running
         .store
-        .open_batches(vec![ids], "batcher", lease)
+        .open_batches(vec![ids], Actor::Batcher, lease)
         .await
         .unwrap()[0]
         .expect("the batch's intents were claimable")
@@ -316,11 +317,11 @@ async fn sweeper_leaves_a_held_batch_alone_and_resumes_it_once_released() {
     let ctx = running.relayer.ctx.clone();
     let batch = paused_with_open_batch(&h, &running, &intents, &ctx.lease).await;
     let ids: Vec<[u8; 32]> = intents.iter().map(|s| s.id()).collect();
-    assert!(toss_relayer::claims::claim_batch(&ctx, batch));
+    assert!(ctx.claims.claim_batch(batch));
     let signature = Signature::from([7u8; 64]).to_string();
     let submitted: Vec<Transition> = ids
         .iter()
-        .map(|id| Transition::new(*id, Status::Submitted, "submitter").signature(&signature))
+        .map(|id| Transition::new(*id, Status::Submitted, Actor::Submitter).signature(&signature))
         .collect();
     running
         .store
@@ -336,13 +337,16 @@ async fn sweeper_leaves_a_held_batch_alone_and_resumes_it_once_released() {
         .unwrap()
         .expect("batch marked sent");
     // Held: a sweep starts nothing, and the claim is still the holder's.
-    let mut tasks = tokio::task::JoinSet::new();
-    toss_relayer::claims::sweep(&ctx, &mut tasks).await.unwrap();
-    assert!(tasks.is_empty(), "the sweeper took over a held batch");
-    assert!(!toss_relayer::claims::claim_batch(&ctx, batch));
+    let (batches, mut handed) = tokio::sync::mpsc::unbounded_channel();
+    toss_relayer::claims::sweep(&ctx, &batches).await.unwrap();
+    assert!(
+        handed.try_recv().is_err(),
+        "the sweeper took over a held batch"
+    );
+    assert!(!ctx.claims.claim_batch(batch));
     // Released (the task ended and let its lease go): exactly one sweep (this one or the
     // relayer's own) resumes it.
-    toss_relayer::claims::unclaim_batch(&ctx, batch);
+    ctx.claims.unclaim_batch(batch);
     running
         .store
         .release_leases(&ctx.lease.owner, vec![batch])
@@ -352,8 +356,9 @@ async fn sweeper_leaves_a_held_batch_alone_and_resumes_it_once_released() {
         running.admin(&h.http, "resume", Some(ADMIN)).await,
         StatusCode::OK
     );
-    toss_relayer::claims::sweep(&ctx, &mut tasks).await.unwrap();
-    while tasks.join_next().await.is_some() {}
+    toss_relayer::claims::sweep(&ctx, &running.relayer.batches().unwrap())
+        .await
+        .unwrap();
     running.settle_all().await;
     assert_settled_once(&h, &running, &intents, &merchants).await;
     running.relayer.shutdown().await.unwrap();

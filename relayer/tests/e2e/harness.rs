@@ -296,12 +296,14 @@ impl Running {
                     .collect::<Vec<_>>(),
                 self.relayer
                     .ctx
+                    .claims
                     .busy_nonces
                     .lock()
                     .map(|b| b.len())
                     .unwrap_or(0),
                 self.relayer
                     .ctx
+                    .claims
                     .active_batches
                     .lock()
                     .map(|a| a.clone())

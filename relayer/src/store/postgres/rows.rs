@@ -106,7 +106,9 @@ pub(crate) fn record(row: &Row) -> StoreResult<IntentRecord> {
             amount: u64_from_sql(get(row, 6)?),
             fee: u64_from_sql(get(row, 7)?),
             kind: u8::try_from(kind)
-                .map_err(|_| StoreError::Corrupt(format!("kind {kind} out of range")))?,
+                .ok()
+                .and_then(crate::store::IntentKind::from_code)
+                .ok_or_else(|| StoreError::Corrupt(format!("kind {kind} out of range")))?,
             mint: mint
                 .map(|m| bytes32(m, "mint"))
                 .transpose()

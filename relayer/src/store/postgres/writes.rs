@@ -10,8 +10,8 @@ use super::reads::{self, exec, rows};
 use super::rows::{pg_err, u64_to_sql};
 use crate::now_ms;
 use crate::store::{
-    BatchRecord, BatchState, InsertOutcome, IntentId, IntentRecord, Lease, NewIntent, Status,
-    StoreError, StoreResult, Transition,
+    Actor, BatchRecord, BatchState, InsertOutcome, IntentId, IntentRecord, Lease, NewIntent,
+    Status, StoreError, StoreResult, Transition,
 };
 
 /// The database's clock in unix milliseconds: leases are measured on it, so instances whose
@@ -32,7 +32,7 @@ pub(crate) async fn insert_intents<C: GenericClient>(
     let expiry: Vec<i64> = intents.iter().map(|i| i.expiry).collect();
     let amount: Vec<i64> = intents.iter().map(|i| u64_to_sql(i.amount)).collect();
     let fee: Vec<i64> = intents.iter().map(|i| u64_to_sql(i.fee)).collect();
-    let kind: Vec<i16> = intents.iter().map(|i| i16::from(i.kind)).collect();
+    let kind: Vec<i16> = intents.iter().map(|i| i16::from(i.kind.code())).collect();
     let mint: Vec<Option<&[u8]>> = intents
         .iter()
         .map(|i| i.mint.as_ref().map(|m| &m[..]))
@@ -170,7 +170,7 @@ async fn apply_one<C: GenericClient>(c: &C, t: &Transition, now: i64) -> StoreRe
             &seq,
             &from.as_str(),
             &&t.id[..],
-            &t.actor.as_ref(),
+            &t.actor.as_str(),
         ],
     )
     .await
@@ -200,7 +200,7 @@ pub(crate) async fn apply<C: GenericClient>(
 pub(crate) async fn expire_due<C: GenericClient>(
     c: &C,
     now_unix: i64,
-    actor: &str,
+    actor: Actor,
 ) -> StoreResult<Vec<IntentId>> {
     let now = now_ms();
     rows(
@@ -219,7 +219,7 @@ pub(crate) async fn expire_due<C: GenericClient>(
              actor, at_ms) \
            SELECT seq, id, from_status, 'expired', 'expiry passed', $3, $2 FROM u) \
          SELECT id FROM u ORDER BY seq",
-        &[&now_unix, &now, &actor],
+        &[&now_unix, &now, &actor.as_str()],
     )
     .await?
     .iter()
@@ -290,7 +290,7 @@ async fn nonce_blocked<C: GenericClient>(c: &C, nonce: &[u8], seq: i64) -> Store
 async fn claim_group<C: GenericClient>(
     c: &C,
     group: &[IntentId],
-    actor: &'static str,
+    actor: Actor,
     lease: &Lease,
 ) -> StoreResult<Option<i64>> {
     let keys: Vec<&[u8]> = group.iter().map(|id| &id[..]).collect();
@@ -349,7 +349,7 @@ async fn claim_group<C: GenericClient>(
 pub(crate) async fn open_batches<C: GenericClient>(
     c: &C,
     groups: &[Vec<IntentId>],
-    actor: &'static str,
+    actor: Actor,
     lease: &Lease,
 ) -> StoreResult<Vec<Option<i64>>> {
     let all: Vec<&[u8]> = groups.iter().flatten().map(|id| &id[..]).collect();

@@ -87,7 +87,9 @@ fn decode_record(id: IntentId, row: &Row<'_>) -> StoreResult<IntentRecord> {
             amount: u64_from_sql(row.get(6)?),
             fee: u64_from_sql(row.get(7)?),
             kind: u8::try_from(kind)
-                .map_err(|_| StoreError::Corrupt(format!("kind {kind} out of range")))?,
+                .ok()
+                .and_then(crate::store::IntentKind::from_code)
+                .ok_or_else(|| StoreError::Corrupt(format!("kind {kind} out of range")))?,
             mint: opt_blob32(row, 9, "mint")?,
             received_at_ms: row.get(10)?,
             source: row.get(11)?,

@@ -8,8 +8,8 @@ use super::now_ms;
 use super::reads;
 use super::rows::u64_to_sql;
 use crate::store::{
-    BatchRecord, BatchState, InsertOutcome, IntentId, IntentRecord, Lease, NewIntent, Status,
-    StoreError, StoreResult, Transition,
+    Actor, BatchRecord, BatchState, InsertOutcome, IntentId, IntentRecord, Lease, NewIntent,
+    Status, StoreError, StoreResult, Transition,
 };
 
 /// Stores new intents as pending; existing ids are returned unchanged.
@@ -44,7 +44,7 @@ pub(crate) fn insert_intents(
                 intent.expiry,
                 u64_to_sql(intent.amount),
                 u64_to_sql(intent.fee),
-                intent.kind,
+                intent.kind.code(),
                 intent.mint.as_ref().map(|m| &m[..]),
                 intent.received_at_ms,
                 &intent.source,
@@ -161,7 +161,7 @@ fn apply_one(conn: &Connection, t: &Transition, now: i64) -> StoreResult<bool> {
         t.to,
         t.reason.as_deref(),
         t.signature.as_deref(),
-        &t.actor,
+        t.actor.as_str(),
         now,
     )?;
     Ok(true)
@@ -180,7 +180,7 @@ pub(crate) fn apply(conn: &Connection, transitions: &[Transition]) -> StoreResul
 pub(crate) fn expire_due(
     conn: &Connection,
     now_unix: i64,
-    actor: &str,
+    actor: Actor,
 ) -> StoreResult<Vec<IntentId>> {
     let mut stmt = conn.prepare_cached(
         "SELECT i.id FROM intent_state s INDEXED BY intent_state_open_expiry \
@@ -196,7 +196,7 @@ pub(crate) fn expire_due(
     let now = now_ms();
     let mut expired = Vec::with_capacity(due.len());
     for id in due {
-        let t = Transition::new(id, Status::Expired, actor.to_owned()).reason("expiry passed");
+        let t = Transition::new(id, Status::Expired, actor).reason("expiry passed");
         if apply_one(conn, &t, now)? {
             expired.push(id);
         }
@@ -268,7 +268,7 @@ fn claimable(conn: &Connection, id: &IntentId) -> StoreResult<bool> {
 pub(crate) fn open_batches(
     conn: &Connection,
     groups: &[Vec<IntentId>],
-    actor: &'static str,
+    actor: Actor,
     lease: &Lease,
 ) -> StoreResult<Vec<Option<i64>>> {
     let mut ids = Vec::with_capacity(groups.len());

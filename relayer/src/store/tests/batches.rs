@@ -1,6 +1,7 @@
 //! Batches and their signature history.
 
 use super::{intent, lease, TestResult};
+use crate::store::Actor;
 use crate::store::{BatchState, Store, StoreError};
 
 async fn batch_lifecycle_and_signature_history(store: &dyn Store) -> TestResult {
@@ -105,7 +106,7 @@ async fn combined_batch_writes_are_atomic(store: &dyn Store) -> TestResult {
     let batches: Vec<i64> = store
         .open_batches(
             vec![vec![ids[0], ids[1]], vec![ids[2]]],
-            "batcher",
+            Actor::Batcher,
             &lease(),
         )
         .await?
@@ -128,20 +129,20 @@ async fn combined_batch_writes_are_atomic(store: &dyn Store) -> TestResult {
     // One bad group undoes the whole pass: no batch, nothing queued.
     let unfinished = store.unfinished_batches().await?.len();
     let bad = store
-        .open_batches(vec![vec![ids[3]], vec![[9; 32]]], "batcher", &lease())
+        .open_batches(vec![vec![ids[3]], vec![[9; 32]]], Actor::Batcher, &lease())
         .await;
     assert!(matches!(bad, Err(StoreError::InvalidInput(_))));
     assert_eq!(store.unfinished_batches().await?.len(), unfinished);
     let r = store.get(ids[3]).await?.ok_or("missing intent")?;
     assert_eq!(r.status, Status::Pending, "rolled back with its neighbour");
     assert!(store
-        .open_batches(vec![], "batcher", &lease())
+        .open_batches(vec![], Actor::Batcher, &lease())
         .await?
         .is_empty());
 
     // Signature and `submitted` in one commit.
     let submitted = |id| {
-        Transition::new(id, Status::Submitted, "submitter")
+        Transition::new(id, Status::Submitted, Actor::Submitter)
             .signature("sigA")
             .batch(batches[0])
     };
@@ -165,9 +166,9 @@ async fn combined_batch_writes_are_atomic(store: &dyn Store) -> TestResult {
     let applied = store
         .apply_and_finish_batch(
             vec![
-                Transition::new(ids[0], Status::Settled, "reconciler").signature("sigA"),
-                Transition::new(ids[1], Status::Rejected, "reconciler").reason("expired"),
-                Transition::new(ids[4], Status::Conflict, "reconciler").reason("nonce used"),
+                Transition::new(ids[0], Status::Settled, Actor::Reconciler).signature("sigA"),
+                Transition::new(ids[1], Status::Rejected, Actor::Reconciler).reason("expired"),
+                Transition::new(ids[4], Status::Conflict, Actor::Reconciler).reason("nonce used"),
             ],
             batches[0],
             BatchState::Landed,
@@ -198,7 +199,7 @@ async fn combined_batch_writes_are_atomic(store: &dyn Store) -> TestResult {
     // Finishing twice is not an error; the transitions still report their own outcome.
     let again = store
         .apply_and_finish_batch(
-            vec![Transition::new(ids[0], Status::Settled, "reconciler")],
+            vec![Transition::new(ids[0], Status::Settled, Actor::Reconciler)],
             batches[0],
             BatchState::Landed,
             None,

@@ -1,5 +1,6 @@
 //! Group commit, reopening, value ranges and migrations.
 
+use crate::store::Actor;
 use std::sync::Arc;
 use std::time::Duration;
 
@@ -117,8 +118,8 @@ async fn reopen_keeps_everything() -> TestResult {
         store.insert_intents((0..3).map(intent).collect()).await?;
         store
             .apply(vec![
-                Transition::new(intent(0).id, Status::Queued, "batcher"),
-                Transition::new(intent(1).id, Status::Rejected, "api").reason("bad"),
+                Transition::new(intent(0).id, Status::Queued, Actor::Batcher),
+                Transition::new(intent(1).id, Status::Rejected, Actor::Operator).reason("bad"),
             ])
             .await?;
         store.flush().await?;
@@ -147,9 +148,9 @@ async fn u64_extremes_round_trip() -> TestResult {
         let store = db.open()?;
         store.insert_intents(vec![a.clone()]).await?;
         let t = vec![
-            Transition::new(a.id, Status::Queued, "batcher"),
-            Transition::new(a.id, Status::Submitted, "submitter"),
-            Transition::new(a.id, Status::Settled, "reconciler").slot(u64::MAX),
+            Transition::new(a.id, Status::Queued, Actor::Batcher),
+            Transition::new(a.id, Status::Submitted, Actor::Submitter),
+            Transition::new(a.id, Status::Settled, Actor::Reconciler).slot(u64::MAX),
         ];
         assert_eq!(store.apply(t).await?, vec![true; 3]);
         let b = store.create_batch(vec![a.id]).await?;
@@ -234,7 +235,7 @@ async fn batch_writes_are_single_commits_and_survive_reopen() -> TestResult {
     let opened = store
         .open_batches(
             vec![vec![ids[0], ids[1]], vec![ids[2]]],
-            "batcher",
+            Actor::Batcher,
             &lease(),
         )
         .await?;

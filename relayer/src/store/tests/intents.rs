@@ -1,5 +1,6 @@
 //! Insertion, transitions, audit and queries.
 
+use crate::store::Actor;
 use std::sync::Arc;
 
 use super::{intent, TestResult};
@@ -30,10 +31,10 @@ async fn reinsert_is_idempotent(store: &dyn Store) -> TestResult {
     let a = intent(1);
     let mut b = intent(2);
     b.mint = Some([3; 32]);
-    b.kind = 1;
+    b.kind = crate::store::IntentKind::Token;
     store.insert_intents(vec![a.clone()]).await?;
     store
-        .apply(vec![Transition::new(a.id, Status::Queued, "batcher")])
+        .apply(vec![Transition::new(a.id, Status::Queued, Actor::Batcher)])
         .await?;
     // Re-insert of `a`, plus `b` twice in one call.
     let out = store
@@ -63,13 +64,13 @@ async fn transitions_are_guarded_and_audited(store: &dyn Store) -> TestResult {
 
     let applied = store
         .apply(vec![
-            Transition::new(a, Status::Settled, "reconciler"), // illegal from pending
-            Transition::new(a, Status::Queued, "batcher").batch(7),
-            Transition::new(a, Status::Submitted, "submitter")
+            Transition::new(a, Status::Settled, Actor::Reconciler), // illegal from pending
+            Transition::new(a, Status::Queued, Actor::Batcher).batch(7),
+            Transition::new(a, Status::Submitted, Actor::Submitter)
                 .signature("sig1")
                 .bump_attempts(),
-            Transition::new(a, Status::Submitted, "submitter"), // self-transition
-            Transition::new([9; 32], Status::Queued, "batcher"), // unknown id
+            Transition::new(a, Status::Submitted, Actor::Submitter), // self-transition
+            Transition::new([9; 32], Status::Queued, Actor::Batcher), // unknown id
         ])
         .await?;
     assert_eq!(applied, vec![false, true, true, false, false]);
@@ -82,11 +83,11 @@ async fn transitions_are_guarded_and_audited(store: &dyn Store) -> TestResult {
 
     let applied = store
         .apply(vec![
-            Transition::new(a, Status::Settled, "reconciler")
+            Transition::new(a, Status::Settled, Actor::Reconciler)
                 .slot(42)
                 .reason("landed"),
-            Transition::new(a, Status::Pending, "api"),
-            Transition::new(a, Status::Rejected, "api"),
+            Transition::new(a, Status::Pending, Actor::Operator),
+            Transition::new(a, Status::Rejected, Actor::Operator),
         ])
         .await?;
     assert_eq!(applied, vec![true, false, false], "final never changes");
@@ -127,9 +128,9 @@ async fn queries_by_status_nonce_and_counts(store: &dyn Store) -> TestResult {
     let id = |n| intent(n).id;
     store
         .apply(vec![
-            Transition::new(id(0), Status::Queued, "batcher"),
-            Transition::new(id(4), Status::Conflict, "api"),
-            Transition::new(id(1), Status::Rejected, "api"),
+            Transition::new(id(0), Status::Queued, Actor::Batcher),
+            Transition::new(id(4), Status::Conflict, Actor::Operator),
+            Transition::new(id(1), Status::Rejected, Actor::Operator),
         ])
         .await?;
 
@@ -168,13 +169,13 @@ async fn expire_due_leaves_submitted_alone(store: &dyn Store) -> TestResult {
     let id = |n| intent(n).id;
     store
         .apply(vec![
-            Transition::new(id(1), Status::Queued, "batcher"),
-            Transition::new(id(2), Status::Queued, "batcher"),
-            Transition::new(id(2), Status::Submitted, "submitter"),
-            Transition::new(id(3), Status::Rejected, "api"),
+            Transition::new(id(1), Status::Queued, Actor::Batcher),
+            Transition::new(id(2), Status::Queued, Actor::Batcher),
+            Transition::new(id(2), Status::Submitted, Actor::Submitter),
+            Transition::new(id(3), Status::Rejected, Actor::Operator),
         ])
         .await?;
-    let expired = store.expire_due(1_000, "sweeper").await?;
+    let expired = store.expire_due(1_000, Actor::Sweeper).await?;
     assert_eq!(expired, vec![id(0), id(1)]);
     let status = |r: Option<crate::store::IntentRecord>| r.map(|r| r.status);
     assert_eq!(status(store.get(id(2)).await?), Some(Status::Submitted));
@@ -186,7 +187,7 @@ async fn expire_due_leaves_submitted_alone(store: &dyn Store) -> TestResult {
         (Some(Status::Queued), Status::Expired)
     );
     assert_eq!(last.actor, "sweeper");
-    assert!(store.expire_due(1_000, "sweeper").await?.is_empty());
+    assert!(store.expire_due(1_000, Actor::Sweeper).await?.is_empty());
     Ok(())
 }
 

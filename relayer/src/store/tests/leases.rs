@@ -1,5 +1,6 @@
 //! Claims and leases: what lets several relayer instances share one store.
 
+use crate::store::Actor;
 use std::collections::{HashMap, HashSet};
 use std::time::Duration;
 
@@ -16,7 +17,9 @@ async fn claims_follow_the_nonce_rule(store: &dyn Store) -> TestResult {
     let l = lease();
     // 4 is behind 0 on its nonce: refused, and nothing was written for it.
     assert_eq!(
-        store.open_batches(vec![vec![id(4)]], "batcher", &l).await?,
+        store
+            .open_batches(vec![vec![id(4)]], Actor::Batcher, &l)
+            .await?,
         vec![None]
     );
     assert!(store.unfinished_batches().await?.is_empty());
@@ -27,7 +30,7 @@ async fn claims_follow_the_nonce_rule(store: &dyn Store) -> TestResult {
     // A group is claimed whole or not at all.
     assert_eq!(
         store
-            .open_batches(vec![vec![id(1), id(4)]], "batcher", &l)
+            .open_batches(vec![vec![id(1), id(4)]], Actor::Batcher, &l)
             .await?,
         vec![None]
     );
@@ -36,28 +39,28 @@ async fn claims_follow_the_nonce_rule(store: &dyn Store) -> TestResult {
         Status::Pending
     );
     let opened = store
-        .open_batches(vec![vec![id(0)], vec![id(1)]], "batcher", &l)
+        .open_batches(vec![vec![id(0)], vec![id(1)]], Actor::Batcher, &l)
         .await?;
     let first = opened[0].ok_or("0 not claimed")?;
     assert!(opened[1].is_some());
     // 0 in flight: 4 still waits, and 0 cannot be claimed twice.
     assert_eq!(
         store
-            .open_batches(vec![vec![id(4)], vec![id(0)]], "batcher", &l)
+            .open_batches(vec![vec![id(4)], vec![id(0)]], Actor::Batcher, &l)
             .await?,
         vec![None, None]
     );
     // 0 rejected: 4 gets its turn, 8 stays behind it.
     store
         .apply_and_finish_batch(
-            vec![Transition::new(id(0), Status::Rejected, "reconciler")],
+            vec![Transition::new(id(0), Status::Rejected, Actor::Reconciler)],
             first,
             BatchState::Landed,
             None,
         )
         .await?;
     let opened = store
-        .open_batches(vec![vec![id(8)], vec![id(4)]], "batcher", &l)
+        .open_batches(vec![vec![id(8)], vec![id(4)]], Actor::Batcher, &l)
         .await?;
     assert_eq!(opened[0], None);
     assert!(opened[1].is_some());
@@ -76,7 +79,7 @@ async fn leases_fence_sends_and_move_when_lapsed(store: &dyn Store) -> TestResul
     let a = Lease::new("instance-a", 300);
     let b = Lease::new("instance-b", 60_000);
     let batch = store
-        .open_batches(vec![vec![intent(1).id]], "batcher", &a)
+        .open_batches(vec![vec![intent(1).id]], Actor::Batcher, &a)
         .await?[0]
         .ok_or("not claimed")?;
     assert!(
@@ -143,7 +146,7 @@ async fn racing_claimers_claim_each_intent_once(store: &dyn Store) -> TestResult
         let groups = groups.clone();
         async move {
             store
-                .open_batches(groups, "batcher", &Lease::new(owner, 60_000))
+                .open_batches(groups, Actor::Batcher, &Lease::new(owner, 60_000))
                 .await
         }
     };
@@ -220,12 +223,20 @@ async fn two_postgres_instances_share_one_log() -> TestResult {
     let on_nonce = two.pending_on_nonce(intent(0).nonce_account).await?;
     let (first, second) = (on_nonce[0].id, on_nonce[1].id);
     let batch = one
-        .open_batches(vec![vec![first]], "batcher", &Lease::new("one", 60_000))
+        .open_batches(
+            vec![vec![first]],
+            Actor::Batcher,
+            &Lease::new("one", 60_000),
+        )
         .await?[0]
         .ok_or("not claimed")?;
     assert_eq!(
-        two.open_batches(vec![vec![second]], "batcher", &Lease::new("two", 60_000))
-            .await?,
+        two.open_batches(
+            vec![vec![second]],
+            Actor::Batcher,
+            &Lease::new("two", 60_000)
+        )
+        .await?,
         vec![None],
         "nonce 0 is in flight on instance one"
     );

@@ -122,7 +122,7 @@ fn intent(n: u32) -> NewIntent {
         expiry: 2_000_000_000,
         amount: 1_000 + u64::from(n),
         fee: 5_000,
-        kind: 0,
+        kind: super::IntentKind::Sol,
         mint: None,
         received_at_ms: 1_700_000_000_000 + i64::from(n),
         source: "http 127.0.0.1".into(),

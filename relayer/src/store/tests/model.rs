@@ -53,7 +53,7 @@ proptest! {
             }
             for c in calls {
                 let ts: Vec<Transition> = c.iter().map(|(n, to, bump)| {
-                    let t = Transition::new(intent(*n).id, *to, "prop");
+                    let t = Transition::new(intent(*n).id, *to, crate::store::Actor::Operator);
                     if *bump { t.bump_attempts() } else { t }
                 }).collect();
                 let got = store.apply(ts).await.map_err(fail)?;

@@ -4,9 +4,11 @@
 //! verification, one nonce lookup and one group commit instead of one of each per request.
 //! Nothing changes for the client: each request is answered after its own intents commit.
 
-use super::intents::{intake, Submitted};
-use super::{ApiError, Limits};
-use crate::service::Ctx;
+use super::accept::{intake, Submitted};
+use super::error::ApiError;
+use super::limits::Limits;
+use crate::ctx::Ctx;
+use crate::refusal::Code;
 use solana_pubkey::Pubkey;
 use std::sync::Arc;
 use tokio::sync::{mpsc, oneshot, Mutex};
@@ -61,7 +63,7 @@ impl IntakeQueue {
 fn unavailable() -> ApiError {
     ApiError::new(
         axum::http::StatusCode::SERVICE_UNAVAILABLE,
-        "shutting_down",
+        Code::ShuttingDown,
         "the relayer is shutting down; retry later",
     )
 }

@@ -1,10 +1,10 @@
 //! API errors: a status and `{"error": {"code": "...", "message": "..."}}`.
 
-use crate::validate::Rejection;
+use crate::refusal::{Code, Rejection};
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
 use axum::Json;
-use serde_json::json;
+use serde_json::{json, Value};
 
 /// An error answer.
 #[derive(Clone, Debug)]
@@ -12,14 +12,14 @@ pub struct ApiError {
     /// HTTP status.
     pub status: StatusCode,
     /// Stable machine code.
-    pub code: &'static str,
+    pub code: Code,
     /// One-line detail (never key material).
     pub message: String,
 }
 
 impl ApiError {
     /// An error with `status`, `code` and `message`.
-    pub fn new(status: StatusCode, code: &'static str, message: impl Into<String>) -> Self {
+    pub fn new(status: StatusCode, code: Code, message: impl Into<String>) -> Self {
         Self {
             status,
             code,
@@ -37,7 +37,7 @@ impl ApiError {
         tracing::error!(error = %e, "internal error");
         Self::new(
             StatusCode::SERVICE_UNAVAILABLE,
-            "store_unavailable",
+            Code::StoreUnavailable,
             "the relayer cannot store intents right now; retry later",
         )
     }
@@ -45,19 +45,8 @@ impl ApiError {
 
 impl From<Rejection> for ApiError {
     fn from(r: Rejection) -> Self {
-        let status = match r.code {
-            "cluster_unavailable" => StatusCode::SERVICE_UNAVAILABLE,
-            "rate_limited" | "sender_backed_off" => StatusCode::TOO_MANY_REQUESTS,
-            _ => StatusCode::UNPROCESSABLE_ENTITY,
-        };
-        let status = if matches!(
-            r.code,
-            "malformed_json" | "bad_base64" | "bad_length" | "malformed_intent"
-        ) {
-            StatusCode::BAD_REQUEST
-        } else {
-            status
-        };
+        let status =
+            StatusCode::from_u16(r.code.status()).unwrap_or(StatusCode::UNPROCESSABLE_ENTITY);
         Self::new(status, r.code, r.message)
     }
 }
@@ -66,4 +55,14 @@ impl IntoResponse for ApiError {
     fn into_response(self) -> Response {
         (self.status, Json(self.body())).into_response()
     }
+}
+
+/// A 400 answer.
+pub fn bad(code: Code, message: impl Into<String>) -> ApiError {
+    ApiError::new(StatusCode::BAD_REQUEST, code, message)
+}
+
+/// An error as a status and body.
+pub fn reply(e: ApiError) -> (StatusCode, Value) {
+    (e.status, e.body())
 }
