@@ -185,12 +185,87 @@ pub(crate) async fn apply<C: GenericClient>(
     if transitions.is_empty() {
         return Ok(Vec::new());
     }
+    let distinct: std::collections::HashSet<&IntentId> =
+        transitions.iter().map(|t| &t.id).collect();
+    if distinct.len() == transitions.len() {
+        return apply_distinct(c, transitions).await;
+    }
+    // An intent moved twice in one call: one at a time, in order.
     let ids: Vec<IntentId> = transitions.iter().map(|t| t.id).collect();
     lock_intents(c, &ids).await?;
     let now = now_ms();
     let mut out = Vec::with_capacity(transitions.len());
     for t in transitions {
         out.push(apply_one(c, t, now).await?);
+    }
+    Ok(out)
+}
+
+/// Transitions of distinct intents in one statement: rows locked in `seq` order, each moved
+/// only from a state its target allows (compare-and-set on the locked row), an audit row per
+/// move in input order.
+async fn apply_distinct<C: GenericClient>(
+    c: &C,
+    transitions: &[Transition],
+) -> StoreResult<Vec<bool>> {
+    let now = now_ms();
+    let ids: Vec<&[u8]> = transitions.iter().map(|t| &t.id[..]).collect();
+    let to: Vec<&str> = transitions.iter().map(|t| t.to.as_str()).collect();
+    let reason: Vec<Option<&str>> = transitions.iter().map(|t| t.reason.as_deref()).collect();
+    let signature: Vec<Option<&str>> = transitions.iter().map(|t| t.signature.as_deref()).collect();
+    let slot: Vec<Option<i64>> = transitions.iter().map(|t| t.slot.map(u64_to_sql)).collect();
+    let batch: Vec<Option<i64>> = transitions.iter().map(|t| t.batch_id).collect();
+    let bump: Vec<i64> = transitions
+        .iter()
+        .map(|t| i64::from(t.bump_attempts))
+        .collect();
+    let actor: Vec<&str> = transitions.iter().map(|t| t.actor.as_str()).collect();
+    let allowed: Vec<String> = transitions
+        .iter()
+        .map(|t| {
+            Status::allowed_from(t.to)
+                .iter()
+                .map(|s| s.as_str())
+                .collect::<Vec<_>>()
+                .join(",")
+        })
+        .collect();
+    let applied = rows(
+        c,
+        "WITH input AS ( \
+           SELECT * FROM UNNEST($1::bytea[], $2::text[], $3::text[], $4::text[], $5::int8[], \
+             $6::int8[], $7::int8[], $8::text[], $9::text[]) WITH ORDINALITY \
+             AS t(id, to_status, reason, signature, slot, batch_id, bump, actor, allowed, ord)), \
+         cur AS ( \
+           SELECT s.seq, s.status, input.* FROM input \
+           JOIN intents i ON i.id = input.id JOIN intent_state s ON s.seq = i.seq \
+           ORDER BY s.seq FOR UPDATE OF s), \
+         upd AS ( \
+           UPDATE intent_state s SET status = cur.to_status, reason = cur.reason, \
+             signature = COALESCE(cur.signature, s.signature), slot = COALESCE(cur.slot, s.slot), \
+             batch_id = COALESCE(cur.batch_id, s.batch_id), \
+             attempts = LEAST(s.attempts + cur.bump, 4294967295), updated_at_ms = $10 \
+           FROM cur WHERE s.seq = cur.seq AND s.status = cur.status \
+             AND cur.status = ANY(string_to_array(cur.allowed, ',')) \
+           RETURNING s.seq, cur.id, cur.status AS from_status, cur.to_status, cur.reason, \
+             cur.signature, cur.actor, cur.ord), \
+         au AS ( \
+           INSERT INTO audit_log (intent_seq, intent_id, from_status, to_status, reason, \
+             signature, actor, at_ms) \
+           SELECT seq, id, from_status, to_status, reason, signature, actor, $10 FROM upd \
+           ORDER BY ord) \
+         SELECT ord FROM upd",
+        &[
+            &ids, &to, &reason, &signature, &slot, &batch, &bump, &actor, &allowed, &now,
+        ],
+    )
+    .await?;
+    let mut out = vec![false; transitions.len()];
+    for row in &applied {
+        let ord: i64 = row.try_get(0).map_err(pg_err)?;
+        if let Some(slot) = usize::try_from(ord - 1).ok().and_then(|i| out.get_mut(i)) {
+            *slot = true;
+        }
     }
     Ok(out)
 }
