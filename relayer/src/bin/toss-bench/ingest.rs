@@ -80,6 +80,7 @@ async fn blast(url: &str, bodies: Vec<Value>, per_body: usize) -> Result<f64, St
 /// Runs the benchmark on SQLite and, with `postgres` (a fresh schema's URL), on PostgreSQL
 /// too, with the same signed intents in the same run.
 pub async fn run(postgres: Option<String>) -> Result<Value, String> {
+    crate::progress::phase("payers, nonce pools and signed intents");
     let (cluster, fee_payer) = local::start(local::pick_program(None)).await.map_err(err)?;
     let cluster = Arc::new(cluster);
     let mut pools = Vec::new();
@@ -119,8 +120,10 @@ pub async fn run(postgres: Option<String>) -> Result<Value, String> {
             SignedIntent::sign(key, &intent).map_err(err)
         })
         .collect::<Result<_, String>>()?;
+    crate::progress::phase("raw verify_strict rate");
     let (verify_one, verify_all) = verify_rates(&signed[..16_000.min(signed.len())]);
 
+    crate::progress::phase("intake on SQLite");
     let dir = tempfile::tempdir().map_err(err)?;
     let sqlite: Arc<dyn Store> =
         Arc::new(SqliteStore::open(dir.path().join("bench.sqlite")).map_err(err)?);
@@ -139,6 +142,7 @@ pub async fn run(postgres: Option<String>) -> Result<Value, String> {
         .map(|n| n.get())
         .unwrap_or(1));
     if let Some(url) = postgres {
+        crate::progress::phase("intake on PostgreSQL");
         let pg: Arc<dyn Store> = Arc::new(PgStore::connect(&url).await.map_err(err)?);
         let pg_out = measure(cluster.clone(), fee_payer, pg, &signed, verify_all).await?;
         let ratio = pg_out["ingest_per_s"].as_f64().unwrap_or(0.0)

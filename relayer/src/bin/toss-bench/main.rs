@@ -6,6 +6,7 @@ mod frames;
 mod ingest;
 mod noise;
 mod pack;
+mod progress;
 mod settle;
 
 use clap::{Parser, ValueEnum};
@@ -95,6 +96,18 @@ fn main() {
             std::process::exit(2);
         }
     };
+    let phases = match cli.bench {
+        Bench::Ingest => 3 + u64::from(pg.is_some()),
+        Bench::Settle => {
+            4 + if pg.is_some() {
+                cli.instances.max(1) as u64
+            } else {
+                0
+            }
+        }
+        _ => 1,
+    };
+    progress::start(phases, cli.json);
     let result = match cli.bench {
         Bench::Pack => pack::run().map_err(|e| e.to_string()),
         Bench::Ingest => runtime().and_then(|rt| {
@@ -115,6 +128,7 @@ fn main() {
         Bench::Frames => frames::run(),
         Bench::Arcium => arcium::run(),
     };
+    progress::finish();
     match result {
         Ok(v) if cli.json => println!("{v}"),
         Ok(v) => {

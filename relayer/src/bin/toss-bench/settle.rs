@@ -82,14 +82,19 @@ where
     Fut: std::future::Future<Output = Result<String, String>>,
 {
     let max = toss_relayer::config::DEFAULT_BATCH_MAX_INTENTS;
+    crate::progress::phase("settle end to end on SQLite");
     let (settled_per_s, report) = settle_rate(demo_options(max)).await?;
     // The same intents, one per transaction: what batching saves.
+    crate::progress::phase("the same intents one per transaction");
     let (unbatched_per_s, _) = settle_rate(demo_options(1)).await?;
+    crate::progress::phase("bank-only ceiling");
     let bank_only = demo::bank_only(demo_options(max)).await.map_err(err)?;
+    crate::progress::phase("plain transfers");
     let bank = bank_transfers_per_s().await?;
     let mut pg = Vec::new();
     if let Some(url_for) = postgres {
         for n in 1..=instances.max(1) {
+            crate::progress::phase(&format!("settle on PostgreSQL, {n} instance(s)"));
             let url = url_for(n).await?;
             let opts = DemoOptions {
                 database_url: Some(url),
