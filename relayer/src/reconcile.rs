@@ -81,7 +81,15 @@ async fn settle_outcome(ctx: Arc<Ctx>, Sent { batch, outcome }: Sent) {
         match outcome {
             SendOutcome::Landed(signature, status) => landed(&ctx, &batch, signature, status).await,
             SendOutcome::Refused(e) => failed(&ctx, &batch, &e).await,
-            SendOutcome::GaveUp => give_up(&ctx, &batch, "retries exhausted").await,
+            SendOutcome::RetriesExhausted => {
+                ctx.metrics
+                    .transactions
+                    .with_label_values(&["retries_exhausted"])
+                    .inc();
+                Err(RelayerError::Other(
+                    "retries exhausted for this round; its intents stay open".into(),
+                ))
+            }
             SendOutcome::IntentExpired => drop_expired(&ctx, &batch).await,
             SendOutcome::Abandoned(e) => Err(e),
         }
@@ -305,21 +313,6 @@ pub async fn failed(ctx: &Ctx, batch: &Batch, e: &TransactionError) -> Result<()
             solo.remove(&r.id);
         }
     }
-    Ok(())
-}
-
-/// Retries are exhausted and no signature of the batch can land any more.
-pub async fn give_up(ctx: &Ctx, batch: &Batch, why: &str) -> Result<(), RelayerError> {
-    ctx.store
-        .finish_batch(batch.id, BatchState::Dropped, Some(why.to_owned()))
-        .await?;
-    let t: Vec<Transition> = batch
-        .records
-        .iter()
-        .map(|r| Transition::new(r.id, Status::Rejected, Actor::Submitter).reason(why.to_owned()))
-        .collect();
-    let n = ctx.store.apply(t).await?.iter().filter(|ok| **ok).count();
-    count_final(ctx, Status::Rejected, n);
     Ok(())
 }
 

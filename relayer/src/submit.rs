@@ -2,7 +2,9 @@
 //! its blockhash is valid, and re-signs with a new blockhash only once no earlier signature
 //! of the batch can land any more (every signature is stored before it is broadcast, and
 //! checked before anything is sent again). Transient failures back off exponentially, up to
-//! `submit.max_retries`; the circuit breaker holds sends while the cluster keeps failing.
+//! `submit.max_retries` per round; the circuit breaker holds sends while the cluster keeps
+//! failing. A round that runs out of retries ends nothing: the batch goes back to the sweeper,
+//! which resumes it (earlier signatures checked first) until it lands or its intents expire.
 
 use crate::batch::Batch;
 use crate::ctx::Ctx;
@@ -39,8 +41,10 @@ pub enum SendOutcome {
     /// The cluster refused the transaction before execution, for a reason that will not
     /// change.
     Refused(TransactionError),
-    /// `submit.max_retries` ran out.
-    GaveUp,
+    /// `submit.max_retries` ran out for this round. Not an outcome of any intent: a transient
+    /// cluster failure must never become a final state while the intent can still settle, so
+    /// the batch goes back to the sweeper, which resumes it.
+    RetriesExhausted,
     /// An intent of the batch expired before the batch could land.
     IntentExpired,
     /// Stopped without an outcome (store or cluster unreachable, lease lost): left for the
@@ -143,7 +147,7 @@ async fn drive(ctx: &Ctx, batch: &Batch) -> Result<SendOutcome, RelayerError> {
             }
         }
         if failures > max_retries {
-            return Ok(SendOutcome::GaveUp);
+            return Ok(SendOutcome::RetriesExhausted);
         }
         if batch
             .records

@@ -2,7 +2,9 @@
 
 use anchor_lang::{AnchorDeserialize, Discriminator};
 use base64::Engine as _;
-use toss_intent_processor::events::{IntentRejected, IntentSettled, RejectReason};
+use toss_intent_processor::events::{
+    CompactIntentRejected, IntentRejected, IntentSettled, RejectReason,
+};
 
 /// One settlement outcome, in log order.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -41,6 +43,45 @@ impl Outcome {
 /// in the same transaction, or by CPI) cannot forge an outcome by logging look-alike data.
 /// Lines that are not TOSS events are ignored; so are events that do not decode.
 pub fn outcomes(logs: &[String]) -> Vec<Outcome> {
+    let mut out = Vec::new();
+    for bytes in program_data(logs) {
+        let (disc, mut body) = bytes.split_at(8);
+        if disc == IntentSettled::DISCRIMINATOR {
+            if let Ok(e) = IntentSettled::deserialize(&mut body) {
+                out.push(Outcome::Settled {
+                    id: e.id,
+                    amount: e.amount,
+                    fee: e.fee,
+                });
+            }
+        } else if disc == IntentRejected::DISCRIMINATOR {
+            if let Ok(e) = IntentRejected::deserialize(&mut body) {
+                out.push(Outcome::Rejected {
+                    id: e.id,
+                    reason: e.reason,
+                });
+            }
+        }
+    }
+    out
+}
+
+/// The compact form's rejections of intents whose bytes could not be rebuilt (no id: named
+/// by nonce account and nonce prefix), read from the logs as [`outcomes`] reads.
+pub fn compact_rejections(logs: &[String]) -> Vec<CompactIntentRejected> {
+    program_data(logs)
+        .into_iter()
+        .filter_map(|bytes| {
+            let (disc, mut body) = bytes.split_at(8);
+            (disc == CompactIntentRejected::DISCRIMINATOR)
+                .then(|| CompactIntentRejected::deserialize(&mut body).ok())
+                .flatten()
+        })
+        .collect()
+}
+
+/// Every event payload (discriminator first) the program logged while executing.
+fn program_data(logs: &[String]) -> Vec<Vec<u8>> {
     let toss = toss_intent_processor::ID.to_string();
     let mut stack: Vec<&str> = Vec::new();
     let mut out = Vec::new();
@@ -69,25 +110,8 @@ pub fn outcomes(logs: &[String]) -> Vec<Outcome> {
         let Ok(bytes) = base64::engine::general_purpose::STANDARD.decode(b64.trim()) else {
             continue;
         };
-        if bytes.len() < 8 {
-            continue;
-        }
-        let (disc, mut body) = bytes.split_at(8);
-        if disc == IntentSettled::DISCRIMINATOR {
-            if let Ok(e) = IntentSettled::deserialize(&mut body) {
-                out.push(Outcome::Settled {
-                    id: e.id,
-                    amount: e.amount,
-                    fee: e.fee,
-                });
-            }
-        } else if disc == IntentRejected::DISCRIMINATOR {
-            if let Ok(e) = IntentRejected::deserialize(&mut body) {
-                out.push(Outcome::Rejected {
-                    id: e.id,
-                    reason: e.reason,
-                });
-            }
+        if bytes.len() >= 8 {
+            out.push(bytes);
         }
     }
     out

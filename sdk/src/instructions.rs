@@ -7,7 +7,7 @@ use solana_instruction::{AccountMeta, Instruction};
 use solana_pubkey::Pubkey;
 use toss_intent_processor::{
     constants::RECENT_BLOCKHASHES_ID,
-    instructions::{ConfigInitializeArgs, PROGRAM_DATA_ADDRESS},
+    instructions::{CompactIntent, ConfigInitializeArgs, PROGRAM_DATA_ADDRESS},
     intent::Intent,
     state::{Config, Delegate, NonceAuthority, Vault},
 };
@@ -71,6 +71,64 @@ pub fn settle_ixs(
         precompile_ix(signed),
         settle_ix(relayer, &intents, fees),
     ])
+}
+
+/// The compact-form entry of a signed intent: what `intent_settle_compact` needs beyond the
+/// intent's accounts (signature, amounts, expiry, kind, reference, nonce prefix) and `fee`.
+pub fn compact_entry(signed: &SignedIntent, fee: u64) -> Result<CompactIntent, SdkError> {
+    let intent = signed.intent()?;
+    let mut nonce_hint = [0u8; 4];
+    nonce_hint.copy_from_slice(&intent.nonce_value[..4]);
+    Ok(CompactIntent {
+        signature: signed.signature,
+        kind: intent.kind() as u8,
+        amount: intent.amount,
+        expiry: intent.expiry,
+        max_fee: intent.max_fee,
+        fee,
+        nonce_hint,
+        reference: intent.reference,
+    })
+}
+
+/// `intent_settle_compact` for signed SOL intents (no precompile instruction).
+pub fn settle_compact_ix(
+    relayer: &Pubkey,
+    signed: &[SignedIntent],
+    fees: &[u64],
+) -> Result<Instruction, SdkError> {
+    let mut entries = Vec::with_capacity(signed.len());
+    let mut metas = Vec::with_capacity(signed.len() * 4);
+    for (s, fee) in signed.iter().zip(fees) {
+        entries.push(compact_entry(s, *fee)?);
+        metas.extend(sol_intent_metas(&s.intent()?));
+    }
+    Ok(settle_compact_ix_with(relayer, entries, metas))
+}
+
+/// `intent_settle_compact` with explicit entries and per-intent account metas (the same
+/// metas, in the same order, as for `intent_settle`; SOL and token intents mixed).
+pub fn settle_compact_ix_with(
+    relayer: &Pubkey,
+    intents: Vec<CompactIntent>,
+    intent_metas: Vec<AccountMeta>,
+) -> Instruction {
+    let mut accounts = toss_intent_processor::accounts::IntentSettleCompact {
+        relayer: *relayer,
+        config: toss_intent_processor::state::Config::ADDRESS,
+        recent_blockhashes: toss_intent_processor::constants::RECENT_BLOCKHASHES_ID,
+        system_program: solana_sdk_ids::system_program::ID,
+    }
+    .to_account_metas(None);
+    accounts.extend(intent_metas);
+    Instruction {
+        program_id: toss_intent_processor::ID,
+        accounts,
+        data: toss_intent_processor::instruction::IntentSettleCompact {
+            args: toss_intent_processor::instructions::IntentSettleCompactArgs { intents },
+        }
+        .data(),
+    }
 }
 
 /// `config_initialize`, signed by the upgrade authority.

@@ -8,7 +8,7 @@
 //! (first fit, in input order) and never puts two intents on one nonce account in one
 //! transaction (the second would only be rejected as stale).
 
-use crate::instructions::settle_ix_with;
+use crate::instructions::{compact_entry, settle_compact_ix_with, settle_ix_with};
 use crate::precompile::precompile_ix;
 use crate::{SdkError, SignedIntent};
 use solana_hash::Hash;
@@ -88,6 +88,32 @@ pub fn settle_instructions(
     ixs.push(precompile_ix(&signed));
     ixs.push(settle_ix_with(relayer, &fees, metas));
     ixs
+}
+
+/// The instructions settling `items` in the compact form (`intent_settle_compact`: the program
+/// verifies the signatures, no precompile instruction) with `budget`. An item whose bytes do
+/// not decode yields `SdkError`.
+pub fn settle_compact_instructions(
+    relayer: &Pubkey,
+    items: &[&PackItem],
+    budget: &ComputeBudget,
+) -> Result<Vec<Instruction>, SdkError> {
+    use solana_compute_budget_interface::ComputeBudgetInstruction as Cb;
+    let n = items.len() as u32;
+    let units = budget
+        .base_units
+        .saturating_add(budget.units_per_intent.saturating_mul(n));
+    let mut ixs = vec![Cb::set_compute_unit_limit(units)];
+    if budget.micro_lamports_per_unit > 0 {
+        ixs.push(Cb::set_compute_unit_price(budget.micro_lamports_per_unit));
+    }
+    let entries = items
+        .iter()
+        .map(|i| compact_entry(&i.signed, i.fee))
+        .collect::<Result<Vec<_>, SdkError>>()?;
+    let metas: Vec<AccountMeta> = items.iter().flat_map(|i| i.metas.clone()).collect();
+    ixs.push(settle_compact_ix_with(relayer, entries, metas));
+    Ok(ixs)
 }
 
 /// Serialized size of a legacy transaction of `ixs` paid and signed by `payer` alone.
@@ -322,6 +348,36 @@ mod tests {
         assert!(packed
             .iter()
             .all(|p| p.items.len() == 3 && p.size <= PACKET_DATA_SIZE));
+    }
+
+    /// The compact form with every account in a lookup table: how many distinct-payer SOL
+    /// intents fit one v0 transaction (goal: at least 8), with and without references, and
+    /// without a table.
+    #[test]
+    fn compact_v0_with_a_lookup_table_fits_eight_sol_intents() {
+        let relayer = Pubkey::new_unique();
+        // Distinct payers and nonce accounts (each call makes fresh ones).
+        let all: Vec<PackItem> = (0..16).flat_map(|_| items(&[false], &[0])).collect();
+        let table = AddressLookupTableAccount {
+            key: Pubkey::new_unique(),
+            addresses: lookup_table_addresses(&relayer, &all),
+        };
+        let fits = |tables: &[AddressLookupTableAccount]| {
+            (1..=all.len())
+                .take_while(|&n| {
+                    let refs: Vec<&PackItem> = all[..n].iter().collect();
+                    let ixs =
+                        settle_compact_instructions(&relayer, &refs, &ComputeBudget::default())
+                            .unwrap();
+                    v0_size(&relayer, &ixs, tables) <= PACKET_DATA_SIZE
+                })
+                .count()
+        };
+        let covered = fits(std::slice::from_ref(&table));
+        let uncovered = fits(&[]);
+        println!("compact SOL intents per v0 tx: {covered} in a table, {uncovered} without");
+        assert!(covered >= 8, "{covered}");
+        assert!(uncovered >= 3, "{uncovered}");
     }
 
     #[test]

@@ -84,6 +84,10 @@ pub enum RejectReason {
     /// Token intent: the mint is not owned by the token program, cannot be read, or carries a
     /// Token-2022 extension that breaks offline-payment guarantees.
     UnsupportedMint,
+    /// Compact form (`intent_settle_compact`): the signature does not verify over the intent
+    /// bytes rebuilt from the accounts and the instruction data (a forged signature, or data
+    /// that is not what the payer signed).
+    BadSignature,
 }
 
 /// An intent settled: `amount` went from the sender's vault to `recipient`, `fee` to the relayer,
@@ -105,6 +109,20 @@ pub struct IntentSettled {
 pub struct IntentRejected {
     /// SHA-256 of the intent's canonical bytes.
     pub id: [u8; 32],
+    pub reason: RejectReason,
+}
+
+/// Compact form (`intent_settle_compact`): an intent whose signed bytes cannot be rebuilt,
+/// because its nonce account no longer holds the durable nonce the entry names (advanced since
+/// signing, closed, or not a nonce account) or its sender has no vault. Such an intent can
+/// never settle; without its bytes it has no id, so it is named by its nonce account and the
+/// nonce prefix the submitter gave.
+#[event]
+pub struct CompactIntentRejected {
+    /// The entry's nonce account.
+    pub nonce_account: Pubkey,
+    /// The first bytes of the durable nonce the entry was signed over.
+    pub nonce_hint: [u8; 4],
     pub reason: RejectReason,
 }
 

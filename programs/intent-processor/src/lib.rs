@@ -4,7 +4,9 @@
 //! this program's `["nonce-authority", payer]` PDA. Offline, the payer signs intents (see
 //! [`intent`]); anyone online later submits them in a transaction whose Ed25519 precompile
 //! instruction verifies the signatures and whose `intent_settle` instruction binds each
-//! signature to one intent, checks it, pays it from the vault and advances its nonce.
+//! signature to one intent, checks it, pays it from the vault and advances its nonce. The
+//! compact form (`intent_settle_compact`) verifies the same signatures inside the program
+//! instead ([`verify`]), over bytes rebuilt from the accounts; both share the settlement.
 #![deny(arithmetic_overflow)]
 // Lints that fire inside Anchor's `#[program]` expansion, not in code written here.
 #![allow(clippy::diverging_sub_expression)]
@@ -25,6 +27,7 @@ pub mod intent;
 pub mod nonce;
 pub mod settlement;
 pub mod state;
+pub mod verify;
 
 pub use instructions::*;
 
@@ -122,5 +125,15 @@ pub mod toss_intent_processor {
         args: IntentSettleArgs,
     ) -> Result<()> {
         instructions::intent_settle::handler(ctx, args)
+    }
+
+    /// Settles intents whose signatures the program verifies itself, over bytes rebuilt from
+    /// the accounts (no precompile instruction, no per-signature fee).
+    #[access_control(ctx.accounts.validate(&args))]
+    pub fn intent_settle_compact<'info>(
+        ctx: Context<'info, IntentSettleCompact<'info>>,
+        args: IntentSettleCompactArgs,
+    ) -> Result<()> {
+        instructions::intent_settle_compact::handler(ctx, args)
     }
 }

@@ -197,7 +197,8 @@ pub struct SubmitConfig {
     pub compute_unit_limit: Option<u32>,
     /// Priority fee, in micro-lamports per compute unit.
     pub compute_unit_price_micro_lamports: u64,
-    /// Most send attempts per intent before it is rejected.
+    /// Failed cluster requests per submission round; a round that runs out leaves the batch to
+    /// the sweeper (its intents stay open until they settle or expire, never rejected for it).
     pub max_retries: u32,
     /// First retry delay, in ms.
     pub backoff_initial_ms: u64,

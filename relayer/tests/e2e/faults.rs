@@ -197,6 +197,64 @@ async fn dead_cluster_trips_the_breaker_which_recovers() {
     running.relayer.shutdown().await.unwrap();
 }
 
+/// A cluster outage longer than every retry round (batches both unsent and already sent when
+/// it starts) never turns a payment that can still settle into a final state: each round that
+/// runs out of retries leaves the batch to the sweeper, and once the cluster is back every
+/// intent settles exactly once, none ever `rejected` on the way.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn retries_running_out_never_reject_a_payment_that_can_still_settle() {
+    let h = Harness::new().await;
+    let (intents, merchants) = crowd(&h, 4, 3).await;
+    let faulty = Arc::new(FaultyCluster::new(h.cluster.clone(), Faults::default(), 5));
+    let mut cfg = config();
+    cfg.submit.max_retries = 1;
+    cfg.submit.confirm_timeout_ms = 300;
+    cfg.batch.max_intents = 2;
+    let running = h.start_on(cfg, faulty.clone()).await;
+    // Sends are lost first, so some batches are recorded as sent when the outage starts.
+    faulty.set_dropping(true);
+    for s in &intents {
+        assert_eq!(running.submit(&h.http, s).await.0, StatusCode::ACCEPTED);
+    }
+    let mut waited = 0;
+    while running.store.counts().await.unwrap()[&Status::Submitted] == 0 {
+        tokio::time::sleep(Duration::from_millis(10)).await;
+        waited += 1;
+        assert!(waited < 1_000, "nothing was sent");
+    }
+    faulty.set_down(true);
+    let exhausted = || {
+        running
+            .relayer
+            .ctx
+            .metrics
+            .transactions
+            .with_label_values(&["retries_exhausted"])
+            .get()
+    };
+    let mut waited = 0;
+    while exhausted() < 6 {
+        tokio::time::sleep(Duration::from_millis(20)).await;
+        waited += 1;
+        assert!(waited < 1_500, "only {} rounds ran out", exhausted());
+    }
+    let counts = running.store.counts().await.unwrap();
+    assert_eq!(counts.get(&Status::Rejected).copied().unwrap_or(0), 0);
+    faulty.set_down(false);
+    faulty.set_dropping(false);
+    running.settle_all().await;
+    assert_settled_once(&h, &running, &intents, &merchants).await;
+    for s in &intents {
+        let audit = running.store.audit(s.id()).await.unwrap();
+        assert!(audit.iter().all(|a| a.to != Status::Rejected), "{audit:?}");
+    }
+    eprintln!(
+        "retry rounds that ran out during the outage, all resumed: {}",
+        exhausted()
+    );
+    running.relayer.shutdown().await.unwrap();
+}
+
 /// Many batches in flight cost one status poll per tick between them, not one each: the
 /// watcher asks for every signature in one request.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

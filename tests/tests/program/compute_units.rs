@@ -276,9 +276,64 @@ async fn where_the_compute_goes() {
     }
 }
 
+/// Settles `n` distinct-payer SOL intents in one `intent_settle_compact` and returns its CU.
+async fn settle_compact_cu(env: &mut Env, n: usize) -> u64 {
+    let mut entries = Vec::new();
+    let mut metas = Vec::new();
+    for _ in 0..n {
+        let p = env.payment(5 * SOL, SOL).await;
+        entries.push(compact_entry(&p.signed, 1_000).unwrap());
+        metas.extend(sol_intent_metas(&p.intent));
+    }
+    let relayer = env.relayer.insecure_clone();
+    let ix = settle_compact_ix_with(&relayer.pubkey(), entries, metas);
+    let compute_limit =
+        solana_compute_budget_interface::ComputeBudgetInstruction::set_compute_unit_limit(
+            1_400_000,
+        );
+    let out = env.send(&[compute_limit, ix], &[&relayer]).await;
+    out.assert_ok();
+    assert_eq!(out.outcomes().len(), n);
+    assert!(out
+        .outcomes()
+        .iter()
+        .all(|o| matches!(o, Outcome::Settled { .. })));
+    out.compute_units
+}
+
+/// The compact form: what verifying Ed25519 in the program costs per intent. The goal was
+/// at most 20,000 CU per SOL intent in a full (8-intent) batch; measured ~26,000: the two
+/// SHA-512 blocks of the challenge alone take ~15,500 CU in the SBF VM (see
+/// `programs/intent-processor/src/verify.rs`), so that goal is out of reach without the
+/// `sol_sha512` syscall (not active on mainnet).
+#[tokio::test]
+async fn intent_settle_compact_budgets() {
+    let mut env = Env::start(Mode::Bpf).await;
+    let mut first = 0;
+    // (intents, cap): caps are last measured + ~10% (28,258 / 106,411 / 211,801).
+    for (n, cap) in [(1, 31_100u64), (4, 117_000), (8, 233_000)] {
+        let used = settle_compact_cu(&mut env, n).await;
+        budget(&format!("intent_settle_compact {n} SOL intents"), used, cap);
+        println!("CU per compact SOL intent at n={n}: {}", used / n as u64);
+        if n == 1 {
+            first = used;
+        } else {
+            let marginal = (used - first) / (n as u64 - 1);
+            println!("CU per additional compact SOL intent up to n={n}: {marginal}");
+            assert!(
+                used / n as u64 <= 30_000,
+                "{} CU per intent",
+                used / n as u64
+            );
+        }
+    }
+}
+
 /// Deploy cost is rent on the program data: keep the binary under a budget.
-/// Last measured 921,104 bytes (SBPF v0 via shared/tools/sbf; `anchor build` output differs).
-const SO_SIZE_BUDGET: u64 = 1_015_000;
+/// Last measured 1,047,872 bytes (SBPF v0 via shared/tools/sbf; `anchor build` output differs):
+/// 924,088 before the compact form, whose handler adds ~37 KB and its in-program SHA-512 and
+/// scalar reduction ~87 KB.
+const SO_SIZE_BUDGET: u64 = 1_100_000;
 
 #[test]
 fn deployable_so_fits_its_size_budget() {
@@ -300,6 +355,16 @@ fn deployable_so_fits_its_size_budget() {
         elf.windows(35)
             .any(|w| w == b"=======BEGIN SECURITY.TXT V1=======".as_slice()),
         "security.txt is embedded"
+    );
+    // The sol_sha512 syscall is not active on mainnet: a program that links it does not load.
+    assert!(
+        !elf.windows(10).any(|w| w == b"sol_sha512".as_slice()),
+        "the .so must not link sol_sha512"
+    );
+    assert!(
+        elf.windows(25)
+            .any(|w| w == b"sol_curve_multiscalar_mul".as_slice()),
+        "the compact form verifies with the curve25519 MSM syscall"
     );
 }
 

@@ -9,9 +9,12 @@ use solana_instruction::Instruction;
 use solana_pubkey::Pubkey;
 use solana_signer::Signer;
 use toss_intent_processor::{
-    events::{IntentRejected, IntentSettled, RejectReason},
+    events::{CompactIntentRejected, IntentRejected, IntentSettled, RejectReason},
     instruction as ix,
-    instructions::{ConfigInitializeArgs, ConfigUpdateArgs, IntentSettleArgs},
+    instructions::{
+        CompactIntent, ConfigInitializeArgs, ConfigUpdateArgs, IntentSettleArgs,
+        IntentSettleCompactArgs,
+    },
     state::Config,
 };
 use toss_tests::*;
@@ -40,6 +43,37 @@ fn fixtures() -> Value {
         paused: false,
         withdrawal_window_secs: toss_intent_processor::constants::DEFAULT_WITHDRAWAL_WINDOW_SECS,
     };
+    let compact = vec![
+        CompactIntent {
+            signature: core::array::from_fn(|i| i as u8),
+            kind: 0,
+            amount: 1_000_000_000,
+            expiry: 1_700_000_000,
+            max_fee: 5_000,
+            fee: 4_000,
+            nonce_hint: [1, 2, 3, 4],
+            reference: None,
+        },
+        CompactIntent {
+            signature: [0xEE; 64],
+            kind: 1,
+            amount: u64::MAX,
+            expiry: i64::MAX,
+            max_fee: 0,
+            fee: 0,
+            nonce_hint: [255, 0, 255, 0],
+            reference: Some([6; 32]),
+        },
+    ];
+    let compact_json: Vec<Value> = compact
+        .iter()
+        .map(|c| {
+            json!({"signature": c.signature.to_vec(), "kind": c.kind,
+                "amount": c.amount.to_string(), "expiry": c.expiry.to_string(),
+                "max_fee": c.max_fee.to_string(), "fee": c.fee.to_string(),
+                "nonce_hint": c.nonce_hint.to_vec(), "reference": c.reference.map(|r| r.to_vec())})
+        })
+        .collect();
     json!({
         "instructions": [
             {"name": "config_initialize", "args": {"args": {
@@ -64,6 +98,8 @@ fn fixtures() -> Value {
              "data": hex(&ix::VaultWithdrawRequest { amount: u64::MAX }.data())},
             {"name": "intent_settle", "args": {"args": {"fees": ["0", "5000", "18446744073709551615"]}},
              "data": hex(&ix::IntentSettle { args: IntentSettleArgs { fees: vec![0, 5_000, u64::MAX] } }.data())},
+            {"name": "intent_settle_compact", "args": {"args": {"intents": compact_json}},
+             "data": hex(&ix::IntentSettleCompact { args: IntentSettleCompactArgs { intents: compact } }.data())},
         ],
         "events": [
             {"name": "IntentSettled", "fields": {"id": vec![7u8; 32], "sender": key(3).to_string(),
@@ -72,6 +108,12 @@ fn fixtures() -> Value {
                 amount: 1_000_000_000, fee: 5_000 })},
             {"name": "IntentRejected", "fields": {"id": vec![9u8; 32], "reason": "StaleNonce"},
              "data": event(&IntentRejected { id: [9; 32], reason: RejectReason::StaleNonce })},
+            {"name": "IntentRejected", "fields": {"id": vec![8u8; 32], "reason": "BadSignature"},
+             "data": event(&IntentRejected { id: [8; 32], reason: RejectReason::BadSignature })},
+            {"name": "CompactIntentRejected", "fields": {"nonce_account": key(5).to_string(),
+                "nonce_hint": [1, 2, 3, 4], "reason": "StaleNonce"},
+             "data": event(&CompactIntentRejected { nonce_account: key(5),
+                nonce_hint: [1, 2, 3, 4], reason: RejectReason::StaleNonce })},
         ],
     })
 }

@@ -3,6 +3,7 @@
 #![allow(deprecated)] // program-test 3.1 marks its API deprecated
 
 mod batch_isolation;
+mod compact_verify;
 mod compute_units;
 mod config_admin;
 mod config_initialize;
@@ -11,6 +12,7 @@ mod formats;
 mod idl_compat;
 mod intent_settle;
 mod intent_settle_accounts;
+mod intent_settle_compact;
 mod intent_settle_precompile;
 mod intent_settle_token;
 mod model;

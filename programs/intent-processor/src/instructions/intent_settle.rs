@@ -17,12 +17,9 @@
 use crate::constants::*;
 use crate::ed25519::{self, Precompile};
 use crate::error::TossError;
-use crate::events::{emit_event, IntentRejected, IntentSettled, RejectReason};
 use crate::intent::{intent_id, Intent};
 use crate::nonce;
-use crate::settlement::{
-    ledger::Ledger, sol::SolIntentAccounts, token::TokenIntentAccounts, Bound, SettleContext,
-};
+use crate::settlement::{ledger::Ledger, settle_intent, SettleContext, Shared};
 use crate::state::Config;
 use anchor_lang::prelude::*;
 
@@ -96,51 +93,23 @@ pub fn handler<'info>(
     };
 
     let mut messages = precompile.messages();
-    let mut remaining: &'info [AccountInfo<'info>] = ctx.remaining_accounts;
-    let relayer = accounts.relayer.to_account_info();
-    let recent_blockhashes = accounts.recent_blockhashes.to_account_info();
+    let mut remaining: &[AccountInfo<'info>] = ctx.remaining_accounts;
+    let shared = Shared {
+        relayer: accounts.relayer.as_ref(),
+        recent_blockhashes: accounts.recent_blockhashes.as_ref(),
+    };
     let mut ledger = Ledger::new();
     for &fee in &args.fees {
         let message = messages.next_message()?;
         let intent = Intent::decode(message)?;
-        require!(fee <= intent.max_fee, TossError::FeeExceedsIntentMax);
         let id = intent_id(message);
-        let outcome = match intent.mint {
-            None => {
-                require!(fee <= bounds.max_relayer_fee, TossError::FeeExceedsCap);
-                match SolIntentAccounts::bind(&mut remaining, &intent)? {
-                    Bound::NoVault => Err(RejectReason::InsufficientFunds),
-                    Bound::Accounts(sol) => match sol.check(&intent, fee, &cx, &ledger) {
-                        Ok(transfer) => {
-                            sol.settle(&intent, &transfer, &recent_blockhashes, &mut ledger)?;
-                            ledger.credit(&relayer, transfer.fee)?;
-                            Ok(())
-                        }
-                        Err(reason) => Err(reason),
-                    },
-                }
-            }
-            Some(mint) => match TokenIntentAccounts::bind(&mut remaining, &intent, &mint)? {
-                Bound::NoVault => Err(RejectReason::InsufficientFunds),
-                Bound::Accounts(token) => match token.check(&intent, fee, &cx) {
-                    Ok(_) => {
-                        token.settle(&intent, fee, &recent_blockhashes)?;
-                        Ok(())
-                    }
-                    Err(reason) => Err(reason),
-                },
-            },
-        };
-        match outcome {
-            Ok(()) => emit_event(&IntentSettled {
-                id,
-                sender: intent.sender,
-                recipient: intent.recipient,
-                amount: intent.amount,
-                fee,
-            })?,
-            Err(reason) => emit_event(&IntentRejected { id, reason })?,
-        }
+        settle_intent(
+            &intent,
+            id,
+            fee,
+            &mut remaining,
+            (&cx, &shared, &mut ledger),
+        )?;
     }
     messages.finish()?;
     require!(remaining.is_empty(), TossError::AccountCountMismatch);

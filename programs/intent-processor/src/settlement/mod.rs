@@ -7,11 +7,14 @@ pub mod sol;
 pub mod token;
 
 use crate::error::TossError;
-use crate::events::RejectReason;
+use crate::events::{emit_event, IntentRejected, IntentSettled, RejectReason};
 use crate::intent::Intent;
 use crate::nonce;
 use crate::state::{ConfigBounds, Vault, VaultHeader};
 use anchor_lang::prelude::*;
+use ledger::Ledger;
+use sol::SolIntentAccounts;
+use token::TokenIntentAccounts;
 
 /// What every intent of one `intent_settle` is checked against. Passed by reference so
 /// per-intent functions keep to five arguments: SBPF v0 has no stack arguments.
@@ -27,6 +30,65 @@ pub struct SettleContext<'a> {
     pub rent: Rent,
     /// The durable nonce a nonce advanced in this slot would get (`None`: none can advance).
     pub next_durable_nonce: Option<[u8; 32]>,
+}
+
+/// The accounts every intent of one settle instruction shares.
+pub struct Shared<'a, 'info> {
+    /// The relayer (fee payer, receives SOL fees).
+    pub relayer: &'a AccountInfo<'info>,
+    /// The RecentBlockhashes sysvar, passed to `AdvanceNonceAccount`.
+    pub recent_blockhashes: &'a AccountInfo<'info>,
+}
+
+/// Settles one verified intent: the path both verification front-ends (precompile and
+/// compact) share. Takes the intent's accounts off the front of `remaining`, checks the fee
+/// against the intent and the config (structural: the relayer asked for more than allowed),
+/// then settles it or rejects it with an `IntentSettled` / `IntentRejected` event.
+#[inline(never)]
+pub fn settle_intent<'a, 'info>(
+    intent: &Intent,
+    id: [u8; 32],
+    fee: u64,
+    remaining: &mut &'a [AccountInfo<'info>],
+    (cx, shared, ledger): (&SettleContext, &Shared<'a, 'info>, &mut Ledger<'a, 'info>),
+) -> Result<()> {
+    require!(fee <= intent.max_fee, TossError::FeeExceedsIntentMax);
+    let outcome = match intent.mint {
+        None => {
+            require!(fee <= cx.bounds.max_relayer_fee, TossError::FeeExceedsCap);
+            match SolIntentAccounts::bind(remaining, intent)? {
+                Bound::NoVault => Err(RejectReason::InsufficientFunds),
+                Bound::Accounts(sol) => match sol.check(intent, fee, cx, ledger) {
+                    Ok(transfer) => {
+                        sol.settle(intent, &transfer, shared.recent_blockhashes, ledger)?;
+                        ledger.credit(shared.relayer, transfer.fee)?;
+                        Ok(())
+                    }
+                    Err(reason) => Err(reason),
+                },
+            }
+        }
+        Some(mint) => match TokenIntentAccounts::bind(remaining, intent, &mint)? {
+            Bound::NoVault => Err(RejectReason::InsufficientFunds),
+            Bound::Accounts(token) => match token.check(intent, fee, cx) {
+                Ok(_) => {
+                    token.settle(intent, fee, shared.recent_blockhashes)?;
+                    Ok(())
+                }
+                Err(reason) => Err(reason),
+            },
+        },
+    };
+    match outcome {
+        Ok(()) => emit_event(&IntentSettled {
+            id,
+            sender: intent.sender,
+            recipient: intent.recipient,
+            amount: intent.amount,
+            fee,
+        }),
+        Err(reason) => emit_event(&IntentRejected { id, reason }),
+    }
 }
 
 /// Outcome of binding an intent's accounts.
