@@ -56,6 +56,22 @@ impl Default for ComputeBudget {
     }
 }
 
+impl ComputeBudget {
+    /// The compute-budget instructions for a transaction settling `intents` intents.
+    pub fn instructions(&self, intents: usize) -> Vec<Instruction> {
+        use solana_compute_budget_interface::ComputeBudgetInstruction as Cb;
+        let n = u32::try_from(intents).unwrap_or(u32::MAX);
+        let units = self
+            .base_units
+            .saturating_add(self.units_per_intent.saturating_mul(n));
+        let mut ixs = vec![Cb::set_compute_unit_limit(units)];
+        if self.micro_lamports_per_unit > 0 {
+            ixs.push(Cb::set_compute_unit_price(self.micro_lamports_per_unit));
+        }
+        ixs
+    }
+}
+
 /// One packed transaction.
 #[derive(Clone, Debug)]
 pub struct Packed {
@@ -73,15 +89,7 @@ pub fn settle_instructions(
     items: &[&PackItem],
     budget: &ComputeBudget,
 ) -> Vec<Instruction> {
-    use solana_compute_budget_interface::ComputeBudgetInstruction as Cb;
-    let n = items.len() as u32;
-    let units = budget
-        .base_units
-        .saturating_add(budget.units_per_intent.saturating_mul(n));
-    let mut ixs = vec![Cb::set_compute_unit_limit(units)];
-    if budget.micro_lamports_per_unit > 0 {
-        ixs.push(Cb::set_compute_unit_price(budget.micro_lamports_per_unit));
-    }
+    let mut ixs = budget.instructions(items.len());
     let signed: Vec<SignedIntent> = items.iter().map(|i| i.signed.clone()).collect();
     let fees: Vec<u64> = items.iter().map(|i| i.fee).collect();
     let metas: Vec<AccountMeta> = items.iter().flat_map(|i| i.metas.clone()).collect();
@@ -98,15 +106,7 @@ pub fn settle_compact_instructions(
     items: &[&PackItem],
     budget: &ComputeBudget,
 ) -> Result<Vec<Instruction>, SdkError> {
-    use solana_compute_budget_interface::ComputeBudgetInstruction as Cb;
-    let n = items.len() as u32;
-    let units = budget
-        .base_units
-        .saturating_add(budget.units_per_intent.saturating_mul(n));
-    let mut ixs = vec![Cb::set_compute_unit_limit(units)];
-    if budget.micro_lamports_per_unit > 0 {
-        ixs.push(Cb::set_compute_unit_price(budget.micro_lamports_per_unit));
-    }
+    let mut ixs = budget.instructions(items.len());
     let entries = items
         .iter()
         .map(|i| compact_entry(&i.signed, i.fee))
