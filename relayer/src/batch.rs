@@ -9,10 +9,12 @@
 //! next one gets its turn.
 
 use crate::ctx::Ctx;
+use crate::forms;
 use crate::store::Actor;
 use crate::store::{IntentRecord, Status};
 use crate::RelayerError;
 use solana_instruction::Instruction;
+use solana_message::AddressLookupTableAccount;
 use solana_pubkey::Pubkey;
 use std::collections::HashSet;
 use std::sync::atomic::Ordering;
@@ -20,17 +22,10 @@ use std::sync::Arc;
 use std::time::Duration;
 use tokio::sync::{mpsc, watch, OwnedSemaphorePermit};
 use toss_sdk::instructions::{sol_intent_metas_at, token_intent_metas_at};
-use toss_sdk::pack::{self, ComputeBudget, PackItem};
+use toss_sdk::pack::{Form, PackItem};
 use toss_sdk::SignedIntent;
 
 pub use crate::addresses::{associated_token_address, ASSOCIATED_TOKEN_PROGRAM_ID};
-
-/// Compute units per SOL intent (measured ~4.3k, with margin).
-pub const UNITS_PER_SOL_INTENT: u32 = 10_000;
-/// Compute units per token intent (measured ~24k, with margin).
-pub const UNITS_PER_TOKEN_INTENT: u32 = 35_000;
-/// Compute units for a settle transaction's fixed work.
-pub const BASE_UNITS: u32 = 5_000;
 
 /// One settle transaction's worth of intents, claimed in the store and handed to the
 /// submitter with its in-flight slot.
@@ -39,13 +34,33 @@ pub struct Batch {
     pub id: i64,
     /// Its intents, in transaction order.
     pub records: Vec<IntentRecord>,
-    /// Compute budget, precompile and `intent_settle` instructions.
+    /// Compute budget and settle instructions (precompile and `intent_settle`, or
+    /// `intent_settle_compact`).
     pub instructions: Vec<Instruction>,
+    /// The form of `instructions`.
+    pub form: Form,
+    /// Its fee by the cost model ([`crate::forms`]), lamports.
+    pub fee: u64,
     /// Picked up again after a restart or by the sweeper (its intents may still be `queued`
     /// although a signature was recorded).
     pub resumed: bool,
     /// Its slot of `submit.in_flight_max`, freed when the batch is dropped.
     pub permit: OwnedSemaphorePermit,
+}
+
+impl Batch {
+    /// A batch of `group`'s intents, with its in-flight slot.
+    pub fn new(id: i64, group: Group, resumed: bool, permit: OwnedSemaphorePermit) -> Self {
+        Batch {
+            id,
+            records: group.records,
+            instructions: group.instructions,
+            form: group.form,
+            fee: group.fee,
+            resumed,
+            permit,
+        }
+    }
 }
 
 /// Runs until `stop`, then makes one last pass for what is pending; every batch goes to the
@@ -120,23 +135,23 @@ async fn pass(
     let (alone, mut together): (Vec<IntentRecord>, Vec<IntentRecord>) =
         chosen.into_iter().partition(|r| solo.contains(&r.id));
     together.truncate(window);
-    let mut groups: Vec<(Vec<IntentRecord>, Vec<Instruction>)> = Vec::new();
+    let mut groups: Vec<Group> = Vec::new();
     for record in alone.into_iter().take(permits) {
-        match build_instructions(ctx, std::slice::from_ref(&record)).await {
-            Ok(ixs) => groups.push((vec![record], ixs)),
+        match build_instructions(ctx, vec![record]).await {
+            Ok(group) => groups.push(group),
             Err(e) => tracing::warn!(error = %e, "cannot build settle instructions"),
         }
     }
     if !together.is_empty() && groups.len() < permits {
         let mut packed = pack_group(ctx, together).await?;
         if packed.len() > 1 {
-            let most = packed.iter().map(|(r, _)| r.len()).max().unwrap_or(max);
+            let most = packed.iter().map(|g| g.records.len()).max().unwrap_or(max);
             ctx.packing.fit_hint.store(most, Ordering::Relaxed);
         }
         // Every transaction but the last was closed because the next intent did not fit (or
         // `max` was reached): it goes now. The last may have room left: it waits for company
         // until its oldest intent has waited `batch.max_wait_ms`.
-        if !flush_all && packed.last().is_some_and(|(r, _)| r.len() < max) {
+        if !flush_all && packed.last().is_some_and(|g| g.records.len() < max) {
             packed.pop();
         }
         groups.extend(packed);
@@ -145,15 +160,15 @@ async fn pass(
     // Every transaction of the pass is built; open all their batches in one durable commit
     // (one fsync per pass, not two per batch).
     let mut ready = Vec::with_capacity(groups.len());
-    for (records, instructions) in groups {
+    for group in groups {
         let Ok(permit) = ctx.flow.in_flight.clone().try_acquire_owned() else {
             break;
         };
-        ready.push((records, instructions, permit));
+        ready.push((group, permit));
     }
     let ids: Vec<Vec<[u8; 32]>> = ready
         .iter()
-        .map(|(records, _, _)| records.iter().map(|r| r.id).collect())
+        .map(|(group, _)| group.records.iter().map(|r| r.id).collect())
         .collect();
     // A group another instance claimed first (or whose nonce is busy there) comes back
     // `None`: its permit is dropped and its intents stay where they are.
@@ -161,18 +176,19 @@ async fn pass(
         .store
         .open_batches(ids, Actor::Batcher, &ctx.lease)
         .await?;
-    for ((records, instructions, permit), batch_id) in ready.into_iter().zip(batch_ids) {
+    for ((group, permit), batch_id) in ready.into_iter().zip(batch_ids) {
         let Some(batch_id) = batch_id else {
             continue;
         };
-        ctx.claims.claim(batch_id, &records);
-        let batch = Batch {
-            id: batch_id,
-            records,
-            instructions,
-            resumed: false,
-            permit,
-        };
+        ctx.claims.claim(batch_id, &group.records);
+        let coverage = &ctx.metrics.table_coverage;
+        coverage
+            .with_label_values(&["yes"])
+            .inc_by(group.covered as u64);
+        coverage
+            .with_label_values(&["no"])
+            .inc_by((group.records.len() - group.covered) as u64);
+        let batch = Batch::new(batch_id, group, false, permit);
         if batches.send(batch).is_err() {
             // The submitter is gone (shutting down): the batch's lease lapses and it resumes.
             break;
@@ -199,12 +215,9 @@ fn choose(ctx: &Ctx, pending: Vec<IntentRecord>) -> Vec<IntentRecord> {
         .collect()
 }
 
-/// Splits `records` into settle transactions that fit, with the SDK packer, at most
-/// `batch.max_intents` each; returns each transaction's records and instructions.
-async fn pack_group(
-    ctx: &Ctx,
-    records: Vec<IntentRecord>,
-) -> Result<Vec<(Vec<IntentRecord>, Vec<Instruction>)>, RelayerError> {
+/// Splits `records` into settle transactions that fit, at most `batch.max_intents` each, in
+/// the form `submit.verification` picks ([`crate::forms::plan`]).
+async fn pack_group(ctx: &Ctx, records: Vec<IntentRecord>) -> Result<Vec<Group>, RelayerError> {
     let mut items = Vec::with_capacity(records.len());
     let mut kept = Vec::with_capacity(records.len());
     for record in records {
@@ -218,111 +231,74 @@ async fn pack_group(
             }
         }
     }
-    let max = ctx.config.batch.max_intents.max(1);
-    let mut out = Vec::new();
-    for (records, items) in pack_items(ctx, kept, items)? {
-        if records.len() <= max {
-            out.push(records_with_instructions(ctx, records, &items));
-            continue;
-        }
-        // More fit than `max` allows: cut in order (smaller transactions always fit).
-        let mut records = records.into_iter();
-        for part in items.chunks(max) {
-            let part_records: Vec<IntentRecord> = records.by_ref().take(part.len()).collect();
-            out.push(records_with_instructions(ctx, part_records, part));
-        }
-    }
-    Ok(out)
-}
-
-/// One transaction's intents, as stored and as the packer takes them.
-type PackedRecords = (Vec<IntentRecord>, Vec<PackItem>);
-
-/// One packer run over `items` (with their `records`): each transaction's records and items.
-fn pack_items(
-    ctx: &Ctx,
-    records: Vec<IntentRecord>,
-    items: Vec<PackItem>,
-) -> Result<Vec<PackedRecords>, RelayerError> {
     let payer = solana_signer::Signer::pubkey(ctx.fee_payer.as_ref());
-    let budget = budget(ctx, &records);
-    let tables = ctx
-        .packing
-        .lookup_tables
-        .lock()
-        .map(|t| t.clone())
-        .unwrap_or_default();
-    let packed = if tables.is_empty() {
-        pack::pack_legacy(&payer, &items, &budget)?
-    } else {
-        pack::pack_v0(&payer, &items, &budget, &tables)?
-    };
-    let mut records: Vec<Option<IntentRecord>> = records.into_iter().map(Some).collect();
-    let mut items: Vec<Option<PackItem>> = items.into_iter().map(Some).collect();
-    Ok(packed
+    let tables = ctx.packing.tables();
+    let max = ctx.config.batch.max_intents.max(1);
+    let planned = forms::plan(&ctx.config.submit, &payer, &items, &tables, max)?;
+    let covered = covered(&items, &tables);
+    let mut records: Vec<Option<IntentRecord>> = kept.into_iter().map(Some).collect();
+    Ok(planned
         .into_iter()
-        .map(|p| {
-            let rs = p.items.iter().filter_map(|&i| records[i].take()).collect();
-            let is = p.items.iter().filter_map(|&i| items[i].take()).collect();
-            (rs, is)
+        .map(|p| Group {
+            covered: p.items.iter().filter(|&&i| covered[i]).count(),
+            records: p.items.iter().filter_map(|&i| records[i].take()).collect(),
+            form: p.form,
+            fee: p.fee,
+            instructions: p.instructions,
         })
         .collect())
 }
 
-fn records_with_instructions(
-    ctx: &Ctx,
-    records: Vec<IntentRecord>,
-    items: &[PackItem],
-) -> (Vec<IntentRecord>, Vec<Instruction>) {
-    let refs: Vec<&PackItem> = items.iter().collect();
-    let payer = solana_signer::Signer::pubkey(ctx.fee_payer.as_ref());
-    let instructions = pack::settle_instructions(&payer, &refs, &budget(ctx, &records));
-    (records, instructions)
-}
-
-/// The compute budget of a batch of `records`: configured, or sized by intent kind.
-pub fn budget(ctx: &Ctx, records: &[IntentRecord]) -> ComputeBudget {
-    let price = ctx.config.submit.compute_unit_price_micro_lamports;
-    match ctx.config.submit.compute_unit_limit {
-        Some(limit) => ComputeBudget {
-            base_units: limit,
-            units_per_intent: 0,
-            micro_lamports_per_unit: price,
-        },
-        None => ComputeBudget {
-            base_units: BASE_UNITS,
-            units_per_intent: if records
+/// Whether every account each item names (signers aside) is in one of `tables`.
+fn covered(items: &[PackItem], tables: &[AddressLookupTableAccount]) -> Vec<bool> {
+    let in_tables: HashSet<&Pubkey> = tables.iter().flat_map(|t| t.addresses.iter()).collect();
+    items
+        .iter()
+        .map(|i| {
+            i.metas
                 .iter()
-                .any(|r| r.kind == crate::store::IntentKind::Token)
-            {
-                UNITS_PER_TOKEN_INTENT
-            } else {
-                UNITS_PER_SOL_INTENT
-            },
-            micro_lamports_per_unit: price,
-        },
-    }
+                .all(|m| m.is_signer || in_tables.contains(&m.pubkey))
+        })
+        .collect()
 }
 
-/// The settle instructions (compute budget, precompile, `intent_settle`) for `records`.
+/// One settle transaction's intents as planned, before its batch is opened.
+pub struct Group {
+    /// Its intents, in transaction order.
+    pub records: Vec<IntentRecord>,
+    /// Its form.
+    pub form: Form,
+    /// Its fee by the cost model, lamports.
+    pub fee: u64,
+    /// Compute budget and settle instructions.
+    pub instructions: Vec<Instruction>,
+    /// How many of its intents had every account in a lookup table.
+    pub covered: usize,
+}
+
+/// The settle instructions for `records` in one transaction, in the cheapest allowed form
+/// that fits (resumed batches, intents retried alone).
 pub async fn build_instructions(
     ctx: &Ctx,
-    records: &[IntentRecord],
-) -> Result<Vec<Instruction>, RelayerError> {
+    records: Vec<IntentRecord>,
+) -> Result<Group, RelayerError> {
     // The fee cap comes from the program's config: keep the reading fresh even when no
     // intake traffic refreshes it.
     ctx.validator.chain.refresh_if_stale().await;
     let mut items = Vec::with_capacity(records.len());
-    for r in records {
+    for r in &records {
         items.push(pack_item(ctx, r).await?);
     }
-    let refs: Vec<&PackItem> = items.iter().collect();
     let payer = solana_signer::Signer::pubkey(ctx.fee_payer.as_ref());
-    Ok(pack::settle_instructions(
-        &payer,
-        &refs,
-        &budget(ctx, records),
-    ))
+    let tables = ctx.packing.tables();
+    let planned = forms::one_transaction(&ctx.config.submit, &payer, &items, &tables)?;
+    Ok(Group {
+        covered: covered(&items, &tables).iter().filter(|c| **c).count(),
+        records,
+        form: planned.form,
+        fee: planned.fee,
+        instructions: planned.instructions,
+    })
 }
 
 /// One stored intent as the packer takes it. Token intents pay from the sender's associated

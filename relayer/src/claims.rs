@@ -137,20 +137,14 @@ async fn resume(
         .into_iter()
         .flatten()
         .collect();
-    let instructions = batch::build_instructions(ctx, &records).await?;
-    ctx.claims.claim_nonces(&records);
+    let group = batch::build_instructions(ctx, records).await?;
+    ctx.claims.claim_nonces(&group.records);
     tracing::info!(
         batch_id = b.batch_id,
         takeovers = b.takeovers,
         "resuming batch"
     );
-    let batch = Batch {
-        id: b.batch_id,
-        records,
-        instructions,
-        resumed: true,
-        permit,
-    };
+    let batch = Batch::new(b.batch_id, group, true, permit);
     if batches.send(batch).is_err() {
         return Err(RelayerError::Other("the submitter stopped".into()));
     }

@@ -31,9 +31,9 @@ pub use env::*;
 pub use noise::*;
 pub use sections::{
     BatchConfig, ClusterConfig, IntakeConfig, LogConfig, ReconcileConfig, ServerConfig,
-    StoreConfig, SubmitConfig,
+    StoreConfig, SubmitConfig, TablesConfig,
 };
-pub use types::{Cluster, Commitment, LogFormat, Redacted, StoreKind};
+pub use types::{Cluster, Commitment, LogFormat, Redacted, StoreKind, Verification};
 
 /// Errors from loading, overriding or validating the configuration.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
@@ -87,6 +87,8 @@ pub struct Config {
     pub batch: BatchConfig,
     /// `[submit]`.
     pub submit: SubmitConfig,
+    /// `[tables]`.
+    pub tables: TablesConfig,
     /// `[reconcile]`.
     pub reconcile: ReconcileConfig,
     /// `[noise]`.

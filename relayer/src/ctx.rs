@@ -83,8 +83,22 @@ pub struct Packing {
     pub addresses: AddressCache,
     /// Token program owning each mint seen so far.
     pub token_programs: Mutex<HashMap<Pubkey, Pubkey>>,
-    /// Lookup tables for v0 transactions (empty: legacy transactions).
+    /// Lookup tables for v0 transactions (empty: legacy transactions): the operator's
+    /// (`batch.lookup_table`) followed by this instance's own (`crate::tables`), each cut to
+    /// the addresses a transaction may use now.
     pub lookup_tables: Mutex<Vec<AddressLookupTableAccount>>,
+    /// The operator's tables alone.
+    pub operator_tables: Mutex<Vec<AddressLookupTableAccount>>,
+}
+
+impl Packing {
+    /// The lookup tables transactions are packed and compiled against now.
+    pub fn tables(&self) -> Vec<AddressLookupTableAccount> {
+        self.lookup_tables
+            .lock()
+            .map(|t| t.clone())
+            .unwrap_or_default()
+    }
 }
 
 impl Flow {
@@ -161,6 +175,30 @@ impl Packing {
             addresses: AddressCache::default(),
             token_programs: Mutex::new(HashMap::new()),
             lookup_tables: Mutex::new(Vec::new()),
+            operator_tables: Mutex::new(Vec::new()),
+        }
+    }
+
+    /// Sets the operator's tables (and packs against them from now on).
+    pub fn set_operator_tables(&self, tables: Vec<AddressLookupTableAccount>) {
+        if let Ok(mut t) = self.operator_tables.lock() {
+            t.clone_from(&tables);
+        }
+        if let Ok(mut t) = self.lookup_tables.lock() {
+            *t = tables;
+        }
+    }
+
+    /// Packs against the operator's tables and `managed` from now on.
+    pub fn publish(&self, managed: Vec<AddressLookupTableAccount>) {
+        let mut all = self
+            .operator_tables
+            .lock()
+            .map(|t| t.clone())
+            .unwrap_or_default();
+        all.extend(managed.into_iter().filter(|t| !t.addresses.is_empty()));
+        if let Ok(mut t) = self.lookup_tables.lock() {
+            *t = all;
         }
     }
 }

@@ -6,7 +6,7 @@
 //! settle, and a payer whose vault is too poor (refused at intake); every outcome is checked
 //! against balances.
 
-use crate::config::Config;
+use crate::config::{Config, Verification};
 use crate::local::{self, SOL};
 use crate::service::Relayer;
 use crate::store::{SqliteStore, Status, Store};
@@ -20,7 +20,7 @@ use std::sync::Arc;
 use std::time::{Duration, Instant};
 use toss_sdk::cluster::{Cluster, LocalCluster, LocalProgram};
 use toss_sdk::instructions::sol_intent_metas;
-use toss_sdk::pack::{self, PackItem};
+use toss_sdk::pack::{self, Form, PackItem};
 use toss_sdk::{wallet, Intent, SignedIntent};
 
 /// What to run.
@@ -34,8 +34,12 @@ pub struct DemoOptions {
     pub merchants: usize,
     /// The program as the cluster runs it.
     pub program: LocalProgram,
-    /// Settle with v0 transactions and an address lookup table.
+    /// Settle with v0 transactions and address lookup tables.
     pub lookup_table: bool,
+    /// With `lookup_table`: the relayer creates and extends its own tables as intents arrive
+    /// (`tables.manage`); without: the tables are made beforehand with every account the
+    /// intents use (an operator's table, `batch.lookup_table`).
+    pub managed_tables: bool,
     /// Include the double spend, the expired intent and the poor payer (and pause the relayer
     /// while they are handed in, so the short-lived intent expires before settlement).
     pub scenario: bool,
@@ -50,6 +54,8 @@ pub struct DemoOptions {
     /// Relayer instances sharing the store, each with its own fee payer, intents handed to
     /// them in turn (more than one needs `database_url`).
     pub instances: usize,
+    /// Settle form (`submit.verification`).
+    pub verification: Verification,
 }
 
 impl Default for DemoOptions {
@@ -60,11 +66,13 @@ impl Default for DemoOptions {
             merchants: 3,
             program: local::pick_program(None),
             lookup_table: true,
+            managed_tables: true,
             scenario: true,
             per_request: 1,
             max_intents: crate::config::DEFAULT_BATCH_MAX_INTENTS,
             database_url: None,
             instances: 1,
+            verification: crate::config::DEFAULT_VERIFICATION,
         }
     }
 }
@@ -89,6 +97,20 @@ pub struct DemoReport {
     pub transactions: u64,
     /// Settled intents per landed transaction.
     pub intents_per_tx: f64,
+    /// The settle form setting (`auto`, `compact`, `precompile`).
+    pub verification: String,
+    /// Landed settle transactions by form (`compact`, `precompile`).
+    pub transactions_by_form: std::collections::BTreeMap<String, u64>,
+    /// What the landed settle transactions cost the fee payers (base + priority fee), lamports.
+    pub fees_lamports: u64,
+    /// `fees_lamports` ÷ settled intents: what one payment cost the relayer.
+    pub lamports_per_payment: f64,
+    /// Share of packed intents whose accounts were all in a lookup table.
+    pub table_coverage: f64,
+    /// Active lookup tables the relayers made for themselves.
+    pub managed_tables: u64,
+    /// Rent the relayers' own lookup tables lock, lamports.
+    pub table_rent_lamports: u64,
     /// From the first submission to the last final state, ms.
     pub elapsed_ms: u64,
     /// Cluster setup (vaults, nonce pools, lookup table), ms.
@@ -198,7 +220,7 @@ async fn setup(opts: &DemoOptions) -> Result<World, RelayerError> {
         };
         intents.push(SignedIntent::sign(&payer.key, &intent)?);
     }
-    let tables = if opts.lookup_table {
+    let tables = if opts.lookup_table && !opts.managed_tables {
         lookup_tables(&cluster, &fee_payer, &intents).await?
     } else {
         Vec::new()
@@ -244,6 +266,7 @@ pub async fn run(opts: DemoOptions) -> Result<DemoReport, RelayerError> {
     config.intake.max_lifetime_seconds = local::MAX_INTENT_LIFETIME_SECS as u64;
     config.batch.max_wait_ms = 50;
     config.batch.max_intents = opts.max_intents.max(1);
+    config.submit.verification = opts.verification;
     config.reconcile.sweep_interval_ms = 250;
     let instances = opts.instances.max(1);
     if instances > 1 && opts.database_url.is_none() {
@@ -267,6 +290,8 @@ pub async fn run(opts: DemoOptions) -> Result<DemoReport, RelayerError> {
         };
         let mut config = config.clone();
         config.store.instance_id = Some(format!("demo-{i}"));
+        config.tables.manage = opts.lookup_table && opts.managed_tables;
+        config.tables.state_path = Some(dir.path().join(format!("tables-{i}.json")));
         let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
             .await
             .map_err(|e| RelayerError::Server(e.to_string()))?;
@@ -333,6 +358,26 @@ pub async fn run(opts: DemoOptions) -> Result<DemoReport, RelayerError> {
                 .get()
         })
         .sum();
+    let mut transactions_by_form = std::collections::BTreeMap::new();
+    let mut fees_lamports = 0;
+    let (mut covered, mut uncovered, mut managed_tables, mut table_rent_lamports) = (0, 0, 0, 0);
+    for r in &relayers {
+        let m = &r.ctx.metrics;
+        covered += m.table_coverage.with_label_values(&["yes"]).get();
+        uncovered += m.table_coverage.with_label_values(&["no"]).get();
+        managed_tables += m.lookup_tables.with_label_values(&["active"]).get() as u64;
+        table_rent_lamports += m.lookup_table_rent.get() as u64;
+        for form in [Form::Compact, Form::Precompile] {
+            let label = [form.as_str()];
+            let n = r.ctx.metrics.landed_by_form.with_label_values(&label).get();
+            if n > 0 {
+                *transactions_by_form
+                    .entry(form.as_str().to_owned())
+                    .or_insert(0) += n;
+            }
+            fees_lamports += r.ctx.metrics.settle_fees.with_label_values(&label).get();
+        }
+    }
     let mut outcomes = std::collections::BTreeMap::new();
     for s in &intents {
         if let Some(r) = store.get(s.id()).await? {
@@ -366,10 +411,21 @@ pub async fn run(opts: DemoOptions) -> Result<DemoReport, RelayerError> {
         } else {
             settled as f64 / landed as f64
         },
+        verification: opts.verification.as_str().to_owned(),
+        transactions_by_form,
+        fees_lamports,
+        lamports_per_payment: if settled == 0 {
+            0.0
+        } else {
+            fees_lamports as f64 / settled as f64
+        },
+        table_coverage: covered as f64 / (covered + uncovered).max(1) as f64,
+        managed_tables,
+        table_rent_lamports,
         elapsed_ms,
         setup_ms,
         balances_ok,
-        lookup_table: !tables.is_empty(),
+        lookup_table: opts.lookup_table,
         program: program_text,
         outcomes,
     })
@@ -603,24 +659,15 @@ pub async fn bank_only(opts: DemoOptions) -> Result<BankOnlyReport, RelayerError
     let w = setup(&opts).await?;
     let payer = w.fee_payer.pubkey();
     let items = pack_items(&w.intents)?;
-    let budget = pack::ComputeBudget {
-        base_units: crate::batch::BASE_UNITS,
-        units_per_intent: crate::batch::UNITS_PER_SOL_INTENT,
-        micro_lamports_per_unit: 0,
+    let submit = crate::config::SubmitConfig {
+        verification: opts.verification,
+        ..Default::default()
     };
-    let packed = if w.tables.is_empty() {
-        pack::pack_legacy(&payer, &items, &budget)?
-    } else {
-        pack::pack_v0(&payer, &items, &budget, &w.tables)?
-    };
-    let max = opts.max_intents.max(1);
-    let mut groups = Vec::new();
-    for p in &packed {
-        for part in p.items.chunks(max) {
-            let refs: Vec<&PackItem> = part.iter().map(|&i| &items[i]).collect();
-            groups.push(pack::settle_instructions(&payer, &refs, &budget));
-        }
-    }
+    let groups: Vec<_> =
+        crate::forms::plan(&submit, &payer, &items, &w.tables, opts.max_intents.max(1))?
+            .into_iter()
+            .map(|p| p.instructions)
+            .collect();
     let (blockhash, _) = w.cluster.latest_blockhash().await?;
     let mut txs = Vec::with_capacity(groups.len());
     for ixs in &groups {
@@ -670,5 +717,98 @@ pub async fn bank_only(opts: DemoOptions) -> Result<BankOnlyReport, RelayerError
         intents_per_tx: intents as f64 / txs.len().max(1) as f64,
         elapsed_ms: elapsed.as_millis() as u64,
         settled_per_s: intents as f64 / elapsed.as_secs_f64().max(1e-9),
+    })
+}
+
+/// What one full settle transaction of each form costs on the cluster (`toss-bench pack`).
+#[derive(Clone, Debug, Serialize)]
+pub struct FormCost {
+    /// `compact` or `precompile`.
+    pub form: String,
+    /// SOL intents in the full transaction (every account in a lookup table).
+    pub intents: usize,
+    /// Compute units the settle instruction consumed.
+    pub units: u64,
+    /// `units` ÷ `intents`.
+    pub units_per_intent: f64,
+    /// The compute-unit limit the relayer asked for.
+    pub limit: u32,
+    /// Serialized size, bytes.
+    pub bytes: usize,
+    /// Base fee ÷ intents, lamports.
+    pub lamports_per_intent: f64,
+}
+
+/// Settles one full v0 transaction of distinct-payer SOL intents (all accounts in a table)
+/// in `form` on a fresh cluster running `program`, and reads the compute units the program
+/// consumed from the logs.
+pub async fn form_cost(program: LocalProgram, form: Form) -> Result<FormCost, RelayerError> {
+    use solana_message::{v0, VersionedMessage};
+    use solana_transaction::versioned::VersionedTransaction;
+    let opts = DemoOptions {
+        payers: 12,
+        nonces: 1,
+        merchants: 12,
+        program,
+        lookup_table: true,
+        managed_tables: false,
+        scenario: false,
+        ..Default::default()
+    };
+    let w = setup(&opts).await?;
+    let payer = w.fee_payer.pubkey();
+    let items = pack_items(&w.intents)?;
+    let submit = crate::config::SubmitConfig {
+        verification: match form {
+            Form::Compact => Verification::Compact,
+            Form::Precompile => Verification::Precompile,
+        },
+        ..Default::default()
+    };
+    let planned = crate::forms::plan(&submit, &payer, &items, &w.tables, 64)?;
+    let full = planned
+        .into_iter()
+        .next()
+        .ok_or_else(|| RelayerError::Other("nothing packed".into()))?;
+    let (blockhash, last_valid) = w.cluster.latest_blockhash().await?;
+    let message = v0::Message::try_compile(&payer, &full.instructions, &w.tables, blockhash)
+        .map_err(|e| RelayerError::Other(format!("v0 message: {e}")))?;
+    let tx = VersionedTransaction::try_new(VersionedMessage::V0(message), &[&w.fee_payer])
+        .map_err(|e| RelayerError::Other(format!("signing: {e}")))?;
+    let bytes = pack::v0_size(&payer, &full.instructions, &w.tables);
+    let (signature, status) = w
+        .cluster
+        .send_and_confirm(&tx, last_valid, Duration::from_secs(30))
+        .await?
+        .ok_or_else(|| RelayerError::Other("the full transaction did not land".into()))?;
+    if let Some(e) = status.err {
+        return Err(RelayerError::Other(format!(
+            "the full transaction failed: {e}"
+        )));
+    }
+    let logs = w.cluster.logs(&signature).await?.unwrap_or_default();
+    let prefix = format!("Program {} consumed ", toss_intent_processor::ID);
+    let units = logs
+        .iter()
+        .find_map(|l| {
+            l.strip_prefix(&prefix)?
+                .split(' ')
+                .next()?
+                .parse::<u64>()
+                .ok()
+        })
+        .ok_or_else(|| RelayerError::Other("no compute units in the logs".into()))?;
+    let intents = full.items.len();
+    let refs: Vec<&PackItem> = full.items.iter().map(|&i| &items[i]).collect();
+    let limit = crate::forms::budget(&submit, &refs, form).units(intents);
+    let base = pack::LAMPORTS_PER_SIGNATURE * form.charged_signatures(intents);
+    Ok(FormCost {
+        form: form.as_str().to_owned(),
+        intents,
+        units,
+        units_per_intent: units as f64 / intents.max(1) as f64,
+        limit,
+        bytes,
+        lamports_per_intent: base as f64 / intents.max(1) as f64,
     })
 }

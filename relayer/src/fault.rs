@@ -195,6 +195,11 @@ impl Cluster for FaultyCluster {
         self.inner.slot().await
     }
 
+    async fn next_slot(&self) -> ClusterResult<()> {
+        self.gate().await?;
+        self.inner.next_slot().await
+    }
+
     async fn unix_time(&self) -> ClusterResult<i64> {
         self.gate().await?;
         self.inner.unix_time().await

@@ -30,6 +30,7 @@ pub mod ctx;
 pub mod demo;
 pub mod error;
 pub mod fault;
+pub mod forms;
 pub mod funds;
 pub mod intake;
 #[cfg(feature = "local-cluster")]
@@ -42,6 +43,7 @@ pub mod refusal;
 pub mod service;
 pub mod store;
 pub mod submit;
+pub mod tables;
 pub mod validate;
 pub mod watcher;
 

@@ -52,6 +52,9 @@ enum Command {
         /// Legacy transactions instead of v0 with a lookup table.
         #[arg(long)]
         legacy: bool,
+        /// Settle form: auto, compact or precompile (`submit.verification`).
+        #[arg(long, default_value = "auto")]
+        verification: toss_relayer::config::Verification,
         /// Program `.so` (default: the built one, else the native program).
         #[arg(long)]
         program_so: Option<PathBuf>,
@@ -148,13 +151,23 @@ async fn dispatch(command: Command) -> anyhow::Result<()> {
             payers,
             nonces,
             legacy,
+            verification,
             program_so,
         } => {
             if std::env::var_os("RUST_LOG").is_none() {
                 // The in-process bank logs every instruction at debug level otherwise, and the
                 // summary reads best without the relayer's info lines around it (they go to
                 // stderr; RUST_LOG=toss_relayer=info shows them).
-                std::env::set_var("RUST_LOG", if json { "error" } else { "warn" });
+                // The bank's RPC client and metrics warn about their own plumbing on every
+                // call; only this crate's warnings are worth showing next to the summary.
+                std::env::set_var(
+                    "RUST_LOG",
+                    if json {
+                        "error"
+                    } else {
+                        "warn,tarpc=error,solana_metrics=error"
+                    },
+                );
             }
             if !json {
                 toss_relayer::logging::init(&Default::default());
@@ -164,6 +177,7 @@ async fn dispatch(command: Command) -> anyhow::Result<()> {
                 nonces: nonces.clamp(1, 16),
                 lookup_table: !legacy,
                 program: local::pick_program(program_so),
+                verification,
                 ..Default::default()
             };
             let report = demo::run(opts).await?;
@@ -204,6 +218,25 @@ fn print_summary(r: &demo::DemoReport) {
             "legacy"
         }
     );
+    let forms: Vec<String> = r
+        .transactions_by_form
+        .iter()
+        .map(|(form, n)| format!("{n} {form}"))
+        .collect();
+    let label = format!("  settle form ({})", r.verification);
+    println!("{label:<32}{}", forms.join(", "));
+    println!(
+        "  fees paid by the relayer      {} lamports ({:.0} per payment)",
+        r.fees_lamports, r.lamports_per_payment
+    );
+    if r.lookup_table {
+        println!(
+            "  lookup-table coverage         {:.0} % of intents ({} own table(s), {} lamports of rent locked)",
+            r.table_coverage * 100.0,
+            r.managed_tables,
+            r.table_rent_lamports
+        );
+    }
     println!("  setup {} ms, settlement {} ms", r.setup_ms, r.elapsed_ms);
     println!(
         "  merchant balances match settled intents: {}",

@@ -46,6 +46,20 @@ pub struct Metrics {
     pub breaker_open: IntGauge,
     /// 1 while the store answers, 0 after a failed call (refreshed by every sweep).
     pub store_up: IntGauge,
+    /// Settle transactions that landed, by form (`compact`, `precompile`).
+    pub landed_by_form: IntCounterVec,
+    /// What landed settle transactions cost the fee payer (base + priority fee by the cost
+    /// model of `crate::forms`, exact for what the runtime charges), lamports, by form.
+    pub settle_fees: IntCounterVec,
+    /// This instance's lookup tables, by state (`active`, `deactivating`).
+    pub lookup_tables: IntGaugeVec,
+    /// Addresses its active lookup tables hold that transactions may use now.
+    pub lookup_table_addresses: IntGauge,
+    /// Lamports of rent its lookup tables lock.
+    pub lookup_table_rent: IntGauge,
+    /// Intents packed into settle transactions, by whether every account they name was in a
+    /// lookup table (`covered` = `yes` / `no`): coverage = yes ÷ (yes + no).
+    pub table_coverage: IntCounterVec,
     instance: String,
 }
 
@@ -111,6 +125,46 @@ impl Metrics {
         let breaker_open =
             IntGauge::new("breaker_open", "1 while the circuit breaker holds sends")?;
         let store_up = IntGauge::new("store_up", "1 while the store answers")?;
+        let landed_by_form = IntCounterVec::new(
+            Opts::new(
+                "settle_transactions_landed_total",
+                "Settle transactions that landed, by form",
+            ),
+            &["form"],
+        )?;
+        let settle_fees = IntCounterVec::new(
+            Opts::new(
+                "settle_fees_lamports_total",
+                "Fees paid by landed settle transactions, lamports, by form",
+            ),
+            &["form"],
+        )?;
+        let lookup_tables = IntGaugeVec::new(
+            Opts::new("lookup_tables", "This instance's lookup tables, by state"),
+            &["state"],
+        )?;
+        let lookup_table_addresses = IntGauge::new(
+            "lookup_table_addresses",
+            "Usable addresses in this instance's active lookup tables",
+        )?;
+        let lookup_table_rent = IntGauge::new(
+            "lookup_table_rent_lamports",
+            "Rent this instance's lookup tables lock, lamports",
+        )?;
+        let table_coverage = IntCounterVec::new(
+            Opts::new(
+                "intents_packed_total",
+                "Intents packed, by whether all their accounts were in a lookup table",
+            ),
+            &["covered"],
+        )?;
+        for c in [&landed_by_form, &settle_fees, &table_coverage] {
+            registry.register(Box::new(c.clone()))?;
+        }
+        registry.register(Box::new(lookup_tables.clone()))?;
+        for g in [&lookup_table_addresses, &lookup_table_rent] {
+            registry.register(Box::new(g.clone()))?;
+        }
         for c in [&lease_takeovers, &leases_lost] {
             registry.register(Box::new(c.clone()))?;
         }
@@ -149,6 +203,12 @@ impl Metrics {
             oldest_open_seconds,
             breaker_open,
             store_up,
+            landed_by_form,
+            settle_fees,
+            lookup_tables,
+            lookup_table_addresses,
+            lookup_table_rent,
+            table_coverage,
             instance: instance.to_owned(),
         })
     }
@@ -166,7 +226,7 @@ impl Metrics {
     /// a series yet.
     pub fn names(&self) -> Vec<String> {
         use prometheus::core::Collector;
-        let collectors: [&dyn Collector; 17] = [
+        let collectors: [&dyn Collector; 23] = [
             &self.received,
             &self.accepted,
             &self.refused,
@@ -184,6 +244,12 @@ impl Metrics {
             &self.oldest_open_seconds,
             &self.breaker_open,
             &self.store_up,
+            &self.landed_by_form,
+            &self.settle_fees,
+            &self.lookup_tables,
+            &self.lookup_table_addresses,
+            &self.lookup_table_rent,
+            &self.table_coverage,
         ];
         let mut names: Vec<String> = collectors
             .iter()

@@ -1,5 +1,7 @@
-//! The reconciler: turns each landed transaction's events into per-intent final states,
-//! isolates the culprit when a transaction fails as a whole, expires what is due, and at start
+//! The reconciler: turns each landed transaction's events into per-intent final states
+//! (`IntentSettled` / `IntentRejected` by intent id; the compact form's
+//! `CompactIntentRejected` by nonce account), isolates the culprit when a transaction fails as
+//! a whole (either form), expires what is due, and at start
 //! puts intents left outside any batch back to `pending` (the sweeper in `crate::claims`
 //! resumes unfinished batches).
 
@@ -19,7 +21,7 @@ use tokio::sync::mpsc;
 use tokio::task::JoinSet;
 use toss_intent_processor::events::RejectReason;
 use toss_sdk::cluster::TxStatus;
-use toss_sdk::events::{outcomes, Outcome};
+use toss_sdk::events::{compact_rejections, outcomes, Outcome};
 use toss_sdk::wallet::describe_tx_error;
 use tracing::Instrument;
 
@@ -121,6 +123,12 @@ pub async fn landed(
     status: TxStatus,
 ) -> Result<(), RelayerError> {
     promote(ctx, batch, &signature).await?;
+    let form = [batch.form.as_str()];
+    ctx.metrics.landed_by_form.with_label_values(&form).inc();
+    ctx.metrics
+        .settle_fees
+        .with_label_values(&form)
+        .inc_by(batch.fee);
     if let Some(e) = status.err.clone() {
         ctx.metrics
             .transactions
@@ -151,12 +159,25 @@ pub async fn landed(
     };
     let events: HashMap<[u8; 32], Outcome> =
         outcomes(&logs).into_iter().map(|o| (o.id(), o)).collect();
+    // The compact form names an intent whose bytes it could not rebuild by its nonce account
+    // (one intent per nonce account in a batch) and the nonce prefix it was signed over.
+    let unbuilt: HashMap<[u8; 32], ([u8; 4], RejectReason)> = compact_rejections(&logs)
+        .into_iter()
+        .map(|e| (e.nonce_account.to_bytes(), (e.nonce_hint, e.reason)))
+        .collect();
     let sig = signature.to_string();
     let now = crate::now_ms();
     let mut transitions = Vec::with_capacity(batch.records.len());
     let mut settled: Vec<&IntentRecord> = Vec::new();
     for r in &batch.records {
-        let t = match events.get(&r.id) {
+        let outcome = events.get(&r.id).cloned().or_else(|| {
+            let (hint, reason) = unbuilt.get(&r.nonce_account)?;
+            (hint[..] == r.nonce_value[..4]).then(|| Outcome::Rejected {
+                id: r.id,
+                reason: *reason,
+            })
+        });
+        let t = match outcome {
             Some(Outcome::Settled { .. }) => {
                 settled.push(r);
                 ctx.validator
@@ -184,7 +205,7 @@ pub async fn landed(
                     ctx.validator
                         .funds
                         .release(&crate::funds::Spend::of(&r.intent));
-                    if payer_caused(other)
+                    if payer_caused(&other)
                         && ctx
                             .validator
                             .funds
@@ -193,7 +214,7 @@ pub async fn landed(
                         ctx.metrics.sender_backoffs.inc();
                     }
                     Transition::new(r.id, Status::Rejected, Actor::Reconciler)
-                        .reason(snake(other))
+                        .reason(snake(&other))
                         .signature(sig.clone())
                         .slot(status.slot)
                 }

@@ -4,6 +4,7 @@
 //! ```text
 //! intake ──store──▶ batcher ─┐
 //!                    sweeper ─┴─ Batch ──▶ submitter ── Sent ──▶ reconciler
+//!        lookup-table keeper ──▶ (tables the batcher packs against)
 //! ```
 //!
 //! No stage imports this module; it is the only place that knows them all.
@@ -64,6 +65,8 @@ pub struct RelayerHandle {
     /// Where batches go to the submitter (weak: the stages hold the live senders, so the
     /// submitter stops once they did).
     batches: mpsc::WeakUnboundedSender<Batch>,
+    /// The lookup-table keeper (`tables.manage`).
+    keeper: Option<JoinHandle<()>>,
     /// Renews the leases of batches in flight; stops with the watcher, after the last batch.
     renewer: JoinHandle<()>,
     /// The status watcher outlives the submitter (its batches use it).
@@ -113,11 +116,10 @@ impl Relayer {
         Ok(Self { ctx: Arc::new(ctx) })
     }
 
-    /// Settles with v0 transactions using `tables`.
+    /// Settles with v0 transactions using the operator's `tables` (and this instance's own,
+    /// when `tables.manage` is on).
     pub fn with_lookup_tables(self, tables: Vec<AddressLookupTableAccount>) -> Self {
-        if let Ok(mut t) = self.ctx.packing.lookup_tables.lock() {
-            *t = tables;
-        }
+        self.ctx.packing.set_operator_tables(tables);
         self
     }
 
@@ -210,6 +212,18 @@ impl Relayer {
         let reconciler = tokio::spawn(reconcile::run(ctx.clone(), to_reconcile));
         let submitter = tokio::spawn(submit::run(ctx.clone(), to_submit, sent));
         let batcher = tokio::spawn(batch::run(ctx.clone(), batches.clone(), stop_rx.clone()));
+        let keeper = if ctx.config.tables.manage {
+            let path = crate::tables::state_path(&ctx.config, &ctx.lease.owner);
+            let keeper = crate::tables::Keeper::open(&path)?;
+            tracing::info!(state = %path.display(), tables = keeper.registry().tables.len(), "lookup-table keeper started");
+            Some(tokio::spawn(crate::tables::run(
+                ctx.clone(),
+                keeper,
+                stop_rx.clone(),
+            )))
+        } else {
+            None
+        };
         let sweeper = tokio::spawn(crate::claims::sweep_loop(ctx.clone(), batches, stop_rx));
         tracing::info!(%addr, instance = %ctx.lease.owner, store = ctx.store.backend(), fee_payer = %solana_signer::Signer::pubkey(ctx.fee_payer.as_ref()), "relayer started");
         Ok(RelayerHandle {
@@ -224,6 +238,7 @@ impl Relayer {
             submitter,
             reconciler,
             batches: weak_batches,
+            keeper,
             renewer,
             watcher,
             watcher_stop,
@@ -249,6 +264,9 @@ impl RelayerHandle {
             let _ = noise.await;
         }
         let _ = self.batcher.await;
+        if let Some(keeper) = self.keeper {
+            let _ = keeper.await;
+        }
         let _ = self.sweeper.await;
         let _ = self.submitter.await;
         let _ = self.reconciler.await;
@@ -275,6 +293,9 @@ impl RelayerHandle {
             noise.abort();
         }
         self.batcher.abort();
+        if let Some(keeper) = &self.keeper {
+            keeper.abort();
+        }
         self.sweeper.abort();
         self.submitter.abort();
         self.reconciler.abort();

@@ -243,12 +243,7 @@ fn sign(
     blockhash: solana_hash::Hash,
 ) -> Result<VersionedTransaction, RelayerError> {
     let payer = ctx.fee_payer.as_ref();
-    let tables = ctx
-        .packing
-        .lookup_tables
-        .lock()
-        .map(|t| t.clone())
-        .unwrap_or_default();
+    let tables = ctx.packing.tables();
     if tables.is_empty() {
         let tx =
             Transaction::new_signed_with_payer(ixs, Some(&payer.pubkey()), &[payer], blockhash);

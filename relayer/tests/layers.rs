@@ -2,9 +2,9 @@
 //! paths (no build needed to see it):
 //!
 //! ```text
-//! foundation (config, store, ctx, validate, metrics, …)
+//! foundation (config, store, ctx, validate, metrics, forms, …)
 //!   ← intake ← ingresses (api: HTTP, noise)
-//!   ← batcher (batch, claims) ← submit ← reconcile
+//!   ← batcher (batch, claims, tables) ← submit ← reconcile
 //!   ← wiring (service, demo, local, main)
 //! ```
 //!
@@ -19,11 +19,11 @@ use std::path::{Path, PathBuf};
 fn layer(module: &str) -> Option<u32> {
     Some(match module {
         "addresses" | "arcium" | "breaker" | "chain_rules" | "config" | "ctx" | "error"
-        | "fault" | "funds" | "logging" | "metrics" | "refusal" | "store" | "validate"
-        | "watcher" | "now_ms" | "RelayerError" => 0,
+        | "fault" | "forms" | "funds" | "logging" | "metrics" | "refusal" | "store"
+        | "validate" | "watcher" | "now_ms" | "RelayerError" => 0,
         "intake" => 10,
         "api" | "noise" => 11,
-        "batch" | "claims" => 20,
+        "batch" | "claims" | "tables" => 20,
         "submit" => 30,
         "reconcile" => 40,
         "service" | "demo" | "local" | "main" | "Relayer" | "RelayerHandle" => 100,

@@ -57,18 +57,84 @@ impl Default for ComputeBudget {
 }
 
 impl ComputeBudget {
+    /// The compute-unit limit of a transaction settling `intents` intents.
+    pub fn units(&self, intents: usize) -> u32 {
+        let n = u32::try_from(intents).unwrap_or(u32::MAX);
+        self.base_units
+            .saturating_add(self.units_per_intent.saturating_mul(n))
+    }
+
+    /// The priority fee of a transaction settling `intents` intents, in lamports: its
+    /// compute-unit limit times the price, rounded up (as the runtime charges it).
+    pub fn priority_fee(&self, intents: usize) -> u64 {
+        let micro = u128::from(self.units(intents)) * u128::from(self.micro_lamports_per_unit);
+        u64::try_from(micro.div_ceil(1_000_000)).unwrap_or(u64::MAX)
+    }
+
     /// The compute-budget instructions for a transaction settling `intents` intents.
     pub fn instructions(&self, intents: usize) -> Vec<Instruction> {
         use solana_compute_budget_interface::ComputeBudgetInstruction as Cb;
-        let n = u32::try_from(intents).unwrap_or(u32::MAX);
-        let units = self
-            .base_units
-            .saturating_add(self.units_per_intent.saturating_mul(n));
-        let mut ixs = vec![Cb::set_compute_unit_limit(units)];
+        let mut ixs = vec![Cb::set_compute_unit_limit(self.units(intents))];
         if self.micro_lamports_per_unit > 0 {
             ixs.push(Cb::set_compute_unit_price(self.micro_lamports_per_unit));
         }
         ixs
+    }
+}
+
+/// Lamports the runtime charges per signature it verifies: the transaction's own and each
+/// Ed25519 precompile signature (agave `solana-fee`).
+pub const LAMPORTS_PER_SIGNATURE: u64 = 5_000;
+
+/// How a settle transaction proves its payers' signatures.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub enum Form {
+    /// An Ed25519 precompile instruction, then `intent_settle`: few compute units, but 5,000
+    /// lamports per intent on top of the transaction's own signature, and the full signed
+    /// bytes in the transaction (3 SOL intents per v0 transaction).
+    Precompile,
+    /// `intent_settle_compact`: the program rebuilds the signed bytes from the accounts and
+    /// verifies them itself; ~21,000 compute units more per intent, no precompile fee, half
+    /// the bytes (8 SOL intents per v0 transaction with every account in a lookup table).
+    Compact,
+}
+
+impl Form {
+    /// `precompile` / `compact` (metrics, logs, settings).
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Form::Precompile => "precompile",
+            Form::Compact => "compact",
+        }
+    }
+
+    /// The instructions settling `items` in this form with `budget`.
+    pub fn instructions(
+        self,
+        relayer: &Pubkey,
+        items: &[&PackItem],
+        budget: &ComputeBudget,
+    ) -> Result<Vec<Instruction>, SdkError> {
+        match self {
+            Form::Precompile => Ok(settle_instructions(relayer, items, budget)),
+            Form::Compact => settle_compact_instructions(relayer, items, budget),
+        }
+    }
+
+    /// The signatures a transaction of `intents` intents in this form is charged for.
+    pub fn charged_signatures(self, intents: usize) -> u64 {
+        match self {
+            Form::Precompile => 1 + intents as u64,
+            Form::Compact => 1,
+        }
+    }
+
+    /// What a transaction of `intents` intents in this form costs its fee payer: the base fee
+    /// (5,000 lamports per charged signature) plus the priority fee of `budget`.
+    pub fn transaction_fee(self, intents: usize, budget: &ComputeBudget) -> u64 {
+        LAMPORTS_PER_SIGNATURE
+            .saturating_mul(self.charged_signatures(intents))
+            .saturating_add(budget.priority_fee(intents))
     }
 }
 
@@ -182,6 +248,67 @@ pub fn extend_lookup_table_ix(
     )
 }
 
+/// Deactivates a lookup table (it can be closed once the deactivation slot is no longer
+/// recent, ~513 slots later).
+pub fn deactivate_lookup_table_ix(table: &Pubkey, authority: &Pubkey) -> Instruction {
+    solana_address_lookup_table_interface::instruction::deactivate_lookup_table(*table, *authority)
+}
+
+/// Closes a fully deactivated lookup table, its rent going to `recipient`.
+pub fn close_lookup_table_ix(
+    table: &Pubkey,
+    authority: &Pubkey,
+    recipient: &Pubkey,
+) -> Instruction {
+    solana_address_lookup_table_interface::instruction::close_lookup_table(
+        *table, *authority, *recipient,
+    )
+}
+
+/// Bytes of a lookup table's account holding `addresses` addresses.
+pub fn lookup_table_len(addresses: usize) -> usize {
+    solana_address_lookup_table_interface::state::LOOKUP_TABLE_META_SIZE + 32 * addresses
+}
+
+/// Most addresses one lookup table holds.
+pub const LOOKUP_TABLE_MAX_ADDRESSES: usize =
+    solana_address_lookup_table_interface::state::LOOKUP_TABLE_MAX_ADDRESSES;
+
+/// A lookup table's on-chain state as its owner needs it.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct LookupTableView {
+    /// Every address it holds.
+    pub addresses: Vec<Pubkey>,
+    /// How many of them (from the first) a transaction at `slot` may use: addresses added in
+    /// the slot of the last extension become usable in the next slot.
+    pub usable: usize,
+    /// Its deactivation slot, once deactivated.
+    pub deactivated_at: Option<u64>,
+    /// Its authority (`None`: frozen).
+    pub authority: Option<Pubkey>,
+}
+
+impl LookupTableView {
+    /// The table as a transaction at `slot` may use it.
+    pub fn parse(data: &[u8], slot: u64) -> Result<Self, SdkError> {
+        let table =
+            solana_address_lookup_table_interface::state::AddressLookupTable::deserialize(data)
+                .map_err(|_| SdkError::Account("not an address lookup table".into()))?;
+        let meta = &table.meta;
+        let usable = if slot > meta.last_extended_slot {
+            table.addresses.len()
+        } else {
+            usize::from(meta.last_extended_slot_start_index).min(table.addresses.len())
+        };
+        Ok(Self {
+            addresses: table.addresses.to_vec(),
+            usable,
+            deactivated_at: (meta.deactivation_slot != u64::MAX).then_some(meta.deactivation_slot),
+            authority: meta.authority,
+        })
+    }
+}
+
 /// A lookup table as transactions use it, from its on-chain account data.
 pub fn lookup_table_account(
     key: Pubkey,
@@ -195,29 +322,64 @@ pub fn lookup_table_account(
     })
 }
 
-/// Packs `items` into the fewest legacy transactions first fit finds, in input order.
+/// Packs `items` in `form` into the fewest legacy transactions first fit finds, in input order.
 pub fn pack_legacy(
     relayer: &Pubkey,
     items: &[PackItem],
     budget: &ComputeBudget,
+    form: Form,
 ) -> Result<Vec<Packed>, SdkError> {
-    pack_with(relayer, items, budget, |ixs| legacy_size(relayer, ixs))
+    pack_with(relayer, items, budget, form, |ixs| {
+        legacy_size(relayer, ixs)
+    })
 }
 
-/// Packs `items` into v0 transactions using `tables`, first fit in input order.
+/// Packs `items` in `form` into v0 transactions using `tables`, first fit in input order.
 pub fn pack_v0(
     relayer: &Pubkey,
     items: &[PackItem],
     budget: &ComputeBudget,
     tables: &[AddressLookupTableAccount],
+    form: Form,
 ) -> Result<Vec<Packed>, SdkError> {
-    pack_with(relayer, items, budget, |ixs| v0_size(relayer, ixs, tables))
+    pack_with(relayer, items, budget, form, |ixs| {
+        v0_size(relayer, ixs, tables)
+    })
+}
+
+/// [`pack_legacy`] without tables, [`pack_v0`] with.
+pub fn pack(
+    relayer: &Pubkey,
+    items: &[PackItem],
+    budget: &ComputeBudget,
+    tables: &[AddressLookupTableAccount],
+    form: Form,
+) -> Result<Vec<Packed>, SdkError> {
+    if tables.is_empty() {
+        pack_legacy(relayer, items, budget, form)
+    } else {
+        pack_v0(relayer, items, budget, tables, form)
+    }
+}
+
+/// The serialized size of a transaction of `ixs`: legacy without tables, v0 with.
+pub fn size_with(
+    relayer: &Pubkey,
+    ixs: &[Instruction],
+    tables: &[AddressLookupTableAccount],
+) -> usize {
+    if tables.is_empty() {
+        legacy_size(relayer, ixs)
+    } else {
+        v0_size(relayer, ixs, tables)
+    }
 }
 
 fn pack_with(
     relayer: &Pubkey,
     items: &[PackItem],
     budget: &ComputeBudget,
+    form: Form,
     size_of: impl Fn(&[Instruction]) -> usize,
 ) -> Result<Vec<Packed>, SdkError> {
     let mut batches: Vec<Packed> = Vec::new();
@@ -234,7 +396,7 @@ fn pack_with(
             }
             let mut members: Vec<&PackItem> = batch.items.iter().map(|&j| &items[j]).collect();
             members.push(item);
-            let ixs = settle_instructions(relayer, &members, budget);
+            let ixs = form.instructions(relayer, &members, budget)?;
             let size = size_of(&ixs);
             if size <= PACKET_DATA_SIZE {
                 batch.items.push(index);
@@ -244,7 +406,7 @@ fn pack_with(
             }
             open.remove(position);
         }
-        let ixs = settle_instructions(relayer, &[item], budget);
+        let ixs = form.instructions(relayer, &[item], budget)?;
         let size = size_of(&ixs);
         if size > PACKET_DATA_SIZE {
             return Err(SdkError::Encoding(
@@ -317,7 +479,7 @@ mod tests {
             let relayer = Pubkey::new_unique();
             let items = items(&kinds, &nonce_of[..kinds.len()]);
             let budget = ComputeBudget { micro_lamports_per_unit: 1_000, ..Default::default() };
-            let packed = pack_legacy(&relayer, &items, &budget).unwrap();
+            let packed = pack_legacy(&relayer, &items, &budget, Form::Precompile).unwrap();
             let mut seen = vec![0u8; items.len()];
             for p in &packed {
                 prop_assert!(p.size <= PACKET_DATA_SIZE);
@@ -328,7 +490,7 @@ mod tests {
             }
             prop_assert!(seen.iter().all(|&n| n == 1));
             // Deterministic.
-            let again = pack_legacy(&relayer, &items, &budget).unwrap();
+            let again = pack_legacy(&relayer, &items, &budget, Form::Precompile).unwrap();
             let a: Vec<_> = packed.iter().map(|p| p.items.clone()).collect();
             let b: Vec<_> = again.iter().map(|p| p.items.clone()).collect();
             prop_assert_eq!(a, b);
@@ -343,7 +505,14 @@ mod tests {
             key: Pubkey::new_unique(),
             addresses: lookup_table_addresses(&relayer, &items),
         };
-        let packed = pack_v0(&relayer, &items, &ComputeBudget::default(), &[table]).unwrap();
+        let packed = pack_v0(
+            &relayer,
+            &items,
+            &ComputeBudget::default(),
+            &[table],
+            Form::Precompile,
+        )
+        .unwrap();
         assert_eq!(packed.len(), 2);
         assert!(packed
             .iter()
@@ -380,11 +549,63 @@ mod tests {
         assert!(uncovered >= 3, "{uncovered}");
     }
 
+    /// The packer fills compact v0 transactions as far as bytes allow, and the fee model
+    /// charges what the runtime charges.
+    #[test]
+    fn compact_packing_and_the_fee_of_each_form() {
+        let relayer = Pubkey::new_unique();
+        let all: Vec<PackItem> = (0..20).flat_map(|_| items(&[false], &[0])).collect();
+        let table = AddressLookupTableAccount {
+            key: Pubkey::new_unique(),
+            addresses: lookup_table_addresses(&relayer, &all),
+        };
+        let budget = ComputeBudget::default();
+        let packed = pack(&relayer, &all, &budget, &[table], Form::Compact).unwrap();
+        assert!(packed[0].items.len() >= 8, "{}", packed[0].items.len());
+        for p in &packed {
+            assert!(p.size <= PACKET_DATA_SIZE);
+            assert!(p
+                .instructions
+                .iter()
+                .all(|ix| ix.program_id != solana_sdk_ids::ed25519_program::ID));
+        }
+        let legacy = pack(&relayer, &all, &budget, &[], Form::Compact).unwrap();
+        assert!(legacy
+            .iter()
+            .all(|p| p.size == legacy_size(&relayer, &p.instructions)));
+        // Base fees: 3 precompile intents 20,000 lamports; 8 compact intents 5,000.
+        let free = ComputeBudget {
+            micro_lamports_per_unit: 0,
+            ..budget
+        };
+        assert_eq!(Form::Precompile.transaction_fee(3, &free), 20_000);
+        assert_eq!(Form::Compact.transaction_fee(8, &free), 5_000);
+        // Priority fee: limit × price / 10^6, rounded up.
+        let priced = ComputeBudget {
+            base_units: 1,
+            units_per_intent: 0,
+            micro_lamports_per_unit: 1,
+        };
+        assert_eq!(priced.priority_fee(1), 1);
+        let priced = ComputeBudget {
+            base_units: 200_000,
+            units_per_intent: 0,
+            micro_lamports_per_unit: 1_000_000,
+        };
+        assert_eq!(Form::Compact.transaction_fee(1, &priced), 205_000);
+    }
+
     #[test]
     fn two_sol_intents_per_legacy_transaction_with_a_compute_limit() {
         let relayer = Pubkey::new_unique();
         let items = items(&[false; 6], &[0, 1, 2, 3, 4, 5]);
-        let packed = pack_legacy(&relayer, &items, &ComputeBudget::default()).unwrap();
+        let packed = pack_legacy(
+            &relayer,
+            &items,
+            &ComputeBudget::default(),
+            Form::Precompile,
+        )
+        .unwrap();
         assert_eq!(packed.len(), 3);
         assert!(packed.iter().all(|p| p.items.len() == 2));
     }

@@ -14,7 +14,7 @@ use toss_sdk::events::{outcomes, Outcome};
 use toss_sdk::instructions::{config_initialize_ix, sol_intent_metas};
 use toss_sdk::pack::{
     create_lookup_table_ix, extend_lookup_table_ix, lookup_table_account, lookup_table_addresses,
-    pack_v0, ComputeBudget, PackItem,
+    pack_v0, ComputeBudget, Form, PackItem,
 };
 use toss_sdk::pool::nonce_address;
 use toss_sdk::{wallet, Intent, SdkError, SignedIntent};
@@ -52,7 +52,7 @@ async fn funded(cluster: &LocalCluster, lamports: u64) -> Keypair {
     user
 }
 
-async fn v0_settlement(program: LocalProgram) {
+async fn v0_settlement(program: LocalProgram, form: Form) {
     let cluster = cluster(program).await;
     let owner = funded(&cluster, 20 * SOL).await;
     wallet::deposit(&cluster, &owner, 10 * SOL).await.unwrap();
@@ -113,14 +113,19 @@ async fn v0_settlement(program: LocalProgram) {
     let tables = vec![lookup_table_account(table, &data).unwrap()];
     assert_eq!(tables[0].addresses, addresses);
 
-    let packed = pack_v0(
-        &relayer.pubkey(),
-        &items,
-        &ComputeBudget::default(),
-        &tables,
-    )
-    .unwrap();
-    assert_eq!(packed.len(), 2, "three SOL intents per v0 transaction");
+    let budget = match form {
+        Form::Precompile => ComputeBudget::default(),
+        Form::Compact => ComputeBudget {
+            base_units: 5_000,
+            units_per_intent: 40_000,
+            micro_lamports_per_unit: 0,
+        },
+    };
+    let packed = pack_v0(&relayer.pubkey(), &items, &budget, &tables, form).unwrap();
+    match form {
+        Form::Precompile => assert_eq!(packed.len(), 2, "three SOL intents per v0 transaction"),
+        Form::Compact => assert_eq!(packed.len(), 1, "all six in one compact v0 transaction"),
+    }
     let mut settled = Vec::new();
     for p in &packed {
         let (blockhash, last_valid) = cluster.latest_blockhash().await.unwrap();
@@ -163,12 +168,22 @@ async fn v0_settlement(program: LocalProgram) {
 
 #[tokio::test]
 async fn v0_with_lookup_table_settles_native() {
-    v0_settlement(LocalProgram::Native).await;
+    v0_settlement(LocalProgram::Native, Form::Precompile).await;
 }
 
 #[tokio::test]
 async fn v0_with_lookup_table_settles_bpf() {
-    v0_settlement(LocalProgram::Bpf(program_so_path())).await;
+    v0_settlement(LocalProgram::Bpf(program_so_path()), Form::Precompile).await;
+}
+
+#[tokio::test]
+async fn compact_v0_with_lookup_table_settles_six_in_one_transaction_native() {
+    v0_settlement(LocalProgram::Native, Form::Compact).await;
+}
+
+#[tokio::test]
+async fn compact_v0_with_lookup_table_settles_six_in_one_transaction_bpf() {
+    v0_settlement(LocalProgram::Bpf(program_so_path()), Form::Compact).await;
 }
 
 #[tokio::test]

@@ -1,6 +1,6 @@
 //! Default values and hard limits of every setting.
 
-use super::types::{Cluster, Commitment, LogFormat, StoreKind};
+use super::types::{Cluster, Commitment, LogFormat, StoreKind, Verification};
 
 /// `[server] listen`.
 pub const DEFAULT_LISTEN: &str = "127.0.0.1:8080";
@@ -58,8 +58,19 @@ pub const DEFAULT_BATCH_MAX_INTENTS: usize = 16;
 /// `[batch] use_lookup_table`.
 pub const DEFAULT_USE_LOOKUP_TABLE: bool = false;
 
+/// `[tables] manage`.
+pub const DEFAULT_MANAGE_TABLES: bool = true;
+/// `[tables] max_rent_lamports` (1 SOL: ~17 full tables, ~4,400 addresses).
+pub const DEFAULT_TABLES_MAX_RENT_LAMPORTS: u64 = 1_000_000_000;
+/// `[tables] idle_close_seconds` (one day).
+pub const DEFAULT_TABLES_IDLE_CLOSE_SECONDS: u64 = 86_400;
+/// `[tables] interval_ms`.
+pub const DEFAULT_TABLES_INTERVAL_MS: u64 = 500;
+
 /// `[submit] compute_unit_price_micro_lamports`.
 pub const DEFAULT_COMPUTE_UNIT_PRICE_MICRO_LAMPORTS: u64 = 0;
+/// `[submit] verification`.
+pub const DEFAULT_VERIFICATION: Verification = Verification::Auto;
 /// `[submit] max_retries`.
 pub const DEFAULT_MAX_RETRIES: u32 = 5;
 /// `[submit] backoff_initial_ms`.

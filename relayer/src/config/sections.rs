@@ -5,7 +5,7 @@ use std::path::PathBuf;
 use serde::Deserialize;
 
 use super::defaults::*;
-use super::types::{Cluster, Commitment, LogFormat, Redacted, StoreKind};
+use super::types::{Cluster, Commitment, LogFormat, Redacted, StoreKind, Verification};
 
 /// `[server]`: the HTTP intake.
 #[derive(Debug, Clone, PartialEq, Deserialize)]
@@ -189,6 +189,39 @@ impl Default for BatchConfig {
     }
 }
 
+/// `[tables]`: the address lookup tables this instance keeps for itself.
+#[derive(Debug, Clone, PartialEq, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct TablesConfig {
+    /// Create and extend lookup tables (authority and payer: the fee payer) with the accounts
+    /// of the intents waiting here, pack batches against them, and deactivate and close the
+    /// ones no open intent needs any more.
+    pub manage: bool,
+    /// Most lamports of rent this instance's tables may lock at once (a full table of 256
+    /// addresses locks ~0.058 SOL).
+    pub max_rent_lamports: u64,
+    /// A table no open intent needed for this long is deactivated, then closed once the
+    /// cluster allows it (~513 slots later), and its rent returns to the fee payer.
+    pub idle_close_seconds: u64,
+    /// Time between two passes of the table keeper, ms.
+    pub interval_ms: u64,
+    /// JSON file listing this instance's tables (so a restart finds them again). Default:
+    /// beside the SQLite file, or `toss-tables-<instance id>.json` in the working directory.
+    pub state_path: Option<PathBuf>,
+}
+
+impl Default for TablesConfig {
+    fn default() -> Self {
+        TablesConfig {
+            manage: DEFAULT_MANAGE_TABLES,
+            max_rent_lamports: DEFAULT_TABLES_MAX_RENT_LAMPORTS,
+            idle_close_seconds: DEFAULT_TABLES_IDLE_CLOSE_SECONDS,
+            interval_ms: DEFAULT_TABLES_INTERVAL_MS,
+            state_path: None,
+        }
+    }
+}
+
 /// `[submit]`: sending transactions and backing off.
 #[derive(Debug, Clone, PartialEq, Deserialize)]
 #[serde(default, deny_unknown_fields)]
@@ -197,6 +230,9 @@ pub struct SubmitConfig {
     pub compute_unit_limit: Option<u32>,
     /// Priority fee, in micro-lamports per compute unit.
     pub compute_unit_price_micro_lamports: u64,
+    /// Settle form: `auto` (per batch, the cheaper by base fee + priority fee × compute
+    /// units), `compact` (the program verifies Ed25519) or `precompile`.
+    pub verification: Verification,
     /// Failed cluster requests per submission round; a round that runs out leaves the batch to
     /// the sweeper (its intents stay open until they settle or expire, never rejected for it).
     pub max_retries: u32,
@@ -224,6 +260,7 @@ impl Default for SubmitConfig {
         SubmitConfig {
             compute_unit_limit: None,
             compute_unit_price_micro_lamports: DEFAULT_COMPUTE_UNIT_PRICE_MICRO_LAMPORTS,
+            verification: DEFAULT_VERIFICATION,
             max_retries: DEFAULT_MAX_RETRIES,
             backoff_initial_ms: DEFAULT_BACKOFF_INITIAL_MS,
             backoff_max_ms: DEFAULT_BACKOFF_MAX_MS,

@@ -73,13 +73,35 @@ fn example_file_optional_keys_are_valid() -> Result<(), ConfigError> {
             _ => format!("{l}\n"),
         })
         .collect();
-    assert_eq!(uncommented, 8);
+    assert_eq!(uncommented, 9);
     let config = Config::parse(&text, "uncommented example")?;
     config.validate()?;
     assert!(config.server.admin_token.is_some());
     assert!(config.submit.compute_unit_limit.is_some());
     assert_eq!(config.store.instance_id.as_deref(), Some("relayer-a"));
+    assert!(config.tables.state_path.is_some());
     Ok(())
+}
+
+#[test]
+fn the_settle_form_is_one_of_three_words() {
+    for (word, form) in [
+        ("auto", Verification::Auto),
+        ("compact", Verification::Compact),
+        ("precompile", Verification::Precompile),
+    ] {
+        let c =
+            Config::parse(&format!("[submit]\nverification = \"{word}\"\n"), "t").expect("parses");
+        assert_eq!(c.submit.verification, form);
+        assert_eq!(form.as_str(), word);
+        assert_eq!(word.parse::<Verification>(), Ok(form));
+    }
+    let e = Config::parse("[submit]\nverification = \"fast\"\n", "t").unwrap_err();
+    assert!(
+        e.to_string().contains("line 2") && e.to_string().contains("`fast`"),
+        "{e}"
+    );
+    assert!("fast".parse::<Verification>().is_err());
 }
 
 #[test]
@@ -319,6 +341,11 @@ fn every_validation_rule_has_a_failing_case() {
         ("batch.max_intents", |c| c.batch.max_intents = 65),
         ("batch.lookup_table", |c| {
             c.batch.lookup_table = Some("x".into())
+        }),
+        ("tables.interval_ms", |c| c.tables.interval_ms = 10),
+        ("tables.interval_ms", |c| c.tables.interval_ms = 60_001),
+        ("tables.idle_close_seconds", |c| {
+            c.tables.idle_close_seconds = 0
         }),
         ("submit.compute_unit_limit", |c| {
             c.submit.compute_unit_limit = Some(0)

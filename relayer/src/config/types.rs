@@ -89,6 +89,45 @@ pub enum Commitment {
     Finalized,
 }
 
+/// `[submit] verification`: which settle form the relayer sends.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Verification {
+    /// Per batch, the cheaper form by the cost model (base fee + priority fee × compute
+    /// units); with no priority fee that is the compact form.
+    Auto,
+    /// Always `intent_settle_compact` (the program verifies the signatures).
+    Compact,
+    /// Always the Ed25519 precompile and `intent_settle`.
+    Precompile,
+}
+
+impl FromStr for Verification {
+    type Err = String;
+
+    fn from_str(s: &str) -> Result<Self, Self::Err> {
+        match s {
+            "auto" => Ok(Verification::Auto),
+            "compact" => Ok(Verification::Compact),
+            "precompile" => Ok(Verification::Precompile),
+            _ => Err(format!(
+                "unknown verification {s:?}; expected auto, compact or precompile"
+            )),
+        }
+    }
+}
+
+impl Verification {
+    /// `auto`, `compact` or `precompile`, as configured.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Verification::Auto => "auto",
+            Verification::Compact => "compact",
+            Verification::Precompile => "precompile",
+        }
+    }
+}
+
 /// Storage backend.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Deserialize)]
 #[serde(rename_all = "lowercase")]

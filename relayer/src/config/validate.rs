@@ -50,6 +50,12 @@ impl Config {
         self.validate_intake(&mut p);
         self.validate_batch(&mut p);
         self.validate_submit(&mut p);
+        p.check((50..=60_000).contains(&self.tables.interval_ms), || {
+            "tables.interval_ms must be 50 to 60000".into()
+        });
+        p.check(self.tables.idle_close_seconds > 0, || {
+            "tables.idle_close_seconds must be greater than 0".into()
+        });
         p.check(self.reconcile.sweep_interval_ms > 0, || {
             "reconcile.sweep_interval_ms must be greater than 0".into()
         });

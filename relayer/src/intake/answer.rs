@@ -82,58 +82,73 @@ pub async fn answer_noise(state: &AppState, source: Arc<str>, body: &[u8]) -> (S
     }
 }
 
-async fn answer_value(state: &AppState, source: Arc<str>, value: Value) -> (StatusCode, Value) {
-    let ctx = &state.ctx;
+/// What a `POST /v1/intents` body asks for, before anything is decoded or stored.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Request {
+    /// Each intent's base64 text, in request order.
+    pub texts: Vec<String>,
+    /// The array form (answered per item, `200` with `results`), not the single one.
+    pub bulk: bool,
+}
+
+/// The intents a JSON body names: `{"intent": "<base64>"}` or a non-empty array of at most
+/// `max_bulk` of them; anything else is a refusal with its code.
+pub fn request_texts(value: Value, max_bulk: usize) -> Result<Request, ApiError> {
     match value {
         Value::Array(items) => {
-            let max = ctx.config.server.max_bulk;
-            if items.len() > max {
-                return reply(ApiError::new(
+            if items.len() > max_bulk {
+                return Err(ApiError::new(
                     StatusCode::PAYLOAD_TOO_LARGE,
                     Code::TooManyIntents,
-                    format!("{} intents in one request; the limit is {max}", items.len()),
+                    format!(
+                        "{} intents in one request; the limit is {max_bulk}",
+                        items.len()
+                    ),
                 ));
             }
             if items.is_empty() {
-                return reply(bad(Code::MalformedJson, "empty array"));
+                return Err(bad(Code::MalformedJson, "empty array"));
             }
-            let texts: Result<Vec<String>, ApiError> = items.iter().map(item_text).collect();
-            let texts = match texts {
-                Ok(t) => t,
-                Err(e) => return reply(e),
-            };
-            let results = state.intake.submit(texts, source).await;
-            let out: Vec<Value> = results
-                .iter()
-                .map(|r| match r {
-                    Ok(s) => {
-                        let mut v = record_json(&s.record);
-                        v["created"] = json!(s.created);
-                        v
-                    }
-                    Err(e) => e.body(),
-                })
-                .collect();
-            (StatusCode::OK, json!({ "results": out }))
+            let texts = items.iter().map(item_text).collect::<Result<_, _>>()?;
+            Ok(Request { texts, bulk: true })
         }
-        other => {
-            let text = match item_text(&other) {
-                Ok(t) => t,
-                Err(e) => return reply(e),
-            };
-            let mut results = state.intake.submit(vec![text], source).await;
-            match results.pop() {
-                Some(Ok(s)) => {
-                    let status = if s.created {
-                        StatusCode::ACCEPTED
-                    } else {
-                        StatusCode::OK
-                    };
-                    (status, record_json(&s.record))
+        other => Ok(Request {
+            texts: vec![item_text(&other)?],
+            bulk: false,
+        }),
+    }
+}
+
+async fn answer_value(state: &AppState, source: Arc<str>, value: Value) -> (StatusCode, Value) {
+    let request = match request_texts(value, state.ctx.config.server.max_bulk) {
+        Ok(r) => r,
+        Err(e) => return reply(e),
+    };
+    let mut results = state.intake.submit(request.texts, source).await;
+    if request.bulk {
+        let out: Vec<Value> = results
+            .iter()
+            .map(|r| match r {
+                Ok(s) => {
+                    let mut v = record_json(&s.record);
+                    v["created"] = json!(s.created);
+                    v
                 }
-                Some(Err(e)) => reply(e),
-                None => reply(ApiError::internal("no result")),
-            }
+                Err(e) => e.body(),
+            })
+            .collect();
+        return (StatusCode::OK, json!({ "results": out }));
+    }
+    match results.pop() {
+        Some(Ok(s)) => {
+            let status = if s.created {
+                StatusCode::ACCEPTED
+            } else {
+                StatusCode::OK
+            };
+            (status, record_json(&s.record))
         }
+        Some(Err(e)) => reply(e),
+        None => reply(ApiError::internal("no result")),
     }
 }

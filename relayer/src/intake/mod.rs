@@ -17,7 +17,7 @@ mod limits;
 mod queue;
 
 pub use accept::{intake, record_json, Submitted};
-pub use answer::{answer_body, answer_noise, gate};
+pub use answer::{answer_body, answer_noise, gate, request_texts, Request};
 pub use confidential::{answer_encrypt, mxe_key_json};
 pub use error::{bad, reply, ApiError};
 pub use limits::Limits;

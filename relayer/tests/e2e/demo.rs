@@ -28,9 +28,17 @@ async fn demo_reaches_every_outcome() {
     assert_eq!(report.settled, 6);
     assert!(report.balances_ok);
     assert!(
-        report.transactions >= 2 && report.intents_per_tx > 1.0,
+        report.transactions >= 1 && report.intents_per_tx > 1.0,
         "{report:?}"
     );
+    // The compact form with the lookup table: well under one precompile signature's 5,000
+    // lamports per payment.
+    assert_eq!(report.verification, "auto");
+    assert!(
+        report.transactions_by_form.contains_key("compact"),
+        "{report:?}"
+    );
+    assert!(report.lamports_per_payment < 2_500.0, "{report:?}");
     assert_eq!(report.outcomes.get("refused: insufficient_funds"), Some(&1));
 }
 
@@ -38,7 +46,15 @@ async fn demo_reaches_every_outcome() {
 fn demo_json_process() {
     let out = std::process::Command::new(env!("CARGO_BIN_EXE_toss-relayer"))
         .args([
-            "demo", "--json", "--payers", "4", "--nonces", "1", "--legacy",
+            "demo",
+            "--json",
+            "--payers",
+            "4",
+            "--nonces",
+            "1",
+            "--legacy",
+            "--verification",
+            "precompile",
         ])
         .output()
         .unwrap();
@@ -64,4 +80,13 @@ fn demo_json_process() {
     assert_eq!(v["conflicts"], 1);
     assert_eq!(v["balances_ok"], true);
     assert_eq!(v["lookup_table"], false);
+    // The precompile form, as asked: no compact transaction, 5,000 lamports per precompile
+    // signature on top of each transaction's own.
+    assert_eq!(v["verification"], "precompile");
+    assert!(v["transactions_by_form"].get("compact").is_none(), "{v}");
+    assert!(
+        v["transactions_by_form"]["precompile"].as_u64() >= Some(1),
+        "{v}"
+    );
+    assert!(v["lamports_per_payment"].as_f64() > Some(5_000.0), "{v}");
 }

@@ -36,6 +36,8 @@ pub fn config() -> Config {
     c.submit.backoff_max_ms = 200;
     c.submit.breaker_cooldown_ms = 300;
     c.submit.breaker_window = 10;
+    // Fee-payer balances are checked to the lamport: tables only where a test asks for them.
+    c.tables.manage = false;
     c
 }
 
@@ -251,6 +253,17 @@ impl Running {
             .expect("get");
         let status = r.status();
         (status, r.json().await.unwrap_or(Value::Null))
+    }
+
+    /// The text of `GET /metrics`.
+    pub async fn metrics_text(&self, http: &reqwest::Client) -> String {
+        http.get(format!("{}/metrics", self.url))
+            .send()
+            .await
+            .expect("metrics")
+            .text()
+            .await
+            .expect("metrics text")
     }
 
     pub async fn admin(

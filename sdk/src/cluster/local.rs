@@ -214,9 +214,15 @@ impl LocalCluster {
     /// Warps the bank to a later slot (address lookup tables extended in this slot become
     /// usable in the next).
     pub async fn next_slot(&self) -> ClusterResult<()> {
+        self.warp_ahead(2).await
+    }
+
+    /// Warps the bank `slots` past the Clock's slot (a lookup table deactivated now can be
+    /// closed once 513 slots passed).
+    pub async fn warp_ahead(&self, slots: u64) -> ClusterResult<()> {
         let mut ctx = self.ctx.lock().await;
         let slot = self.clock().await?.slot;
-        ctx.warp_to_slot(slot + 2)
+        ctx.warp_to_slot(slot + slots.max(1))
             .map_err(|e| ClusterError::Other(format!("warp: {e:?}")))?;
         let offset = self.clock_offset.load(std::sync::atomic::Ordering::SeqCst);
         set_clock_to_wall_time(&ctx, offset).await;
@@ -305,6 +311,11 @@ fn transport(e: impl std::fmt::Display) -> ClusterError {
 
 #[async_trait]
 impl Cluster for LocalCluster {
+    /// Warps the bank ([`LocalCluster::next_slot`]): program-test never moves on by itself.
+    async fn next_slot(&self) -> ClusterResult<()> {
+        LocalCluster::next_slot(self).await
+    }
+
     /// The bank's newest blockhash. Its validity is counted in blockhashes the bank registers
     /// (one per 6.4 ms of wall time in program-test), as [`Cluster::block_height`] counts.
     async fn latest_blockhash(&self) -> ClusterResult<(Hash, u64)> {

@@ -96,6 +96,18 @@ pub trait Cluster: Send + Sync {
     /// The cluster's clock (unix seconds), which is what the program compares expiries to.
     async fn unix_time(&self) -> ClusterResult<i64>;
 
+    /// Returns once the cluster's slot is past the current one, so that what was written in
+    /// this slot (a lookup table's new addresses) can be used. A real cluster moves on by
+    /// itself (~400 ms a slot): this polls `slot` for at most 5 s.
+    async fn next_slot(&self) -> ClusterResult<()> {
+        let start = self.slot().await?;
+        let deadline = tokio::time::Instant::now() + std::time::Duration::from_secs(5);
+        while self.slot().await? <= start && tokio::time::Instant::now() < deadline {
+            tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+        }
+        Ok(())
+    }
+
     /// One account.
     async fn account(&self, key: &Pubkey) -> ClusterResult<Option<Account>> {
         Ok(self.accounts(&[*key]).await?.into_iter().next().flatten())

@@ -3,7 +3,7 @@
 
 use solana_signer::Signer;
 use toss_intent_processor::{events::RejectReason, intent::intent_id, nonce::read_nonce};
-use toss_sdk::pack::{pack_legacy, ComputeBudget, PackItem};
+use toss_sdk::pack::{pack_legacy, ComputeBudget, Form, PackItem};
 use toss_sdk::pool::{nonce_address, open_nonces_ixs, NONCE_ACCOUNT_SPACE};
 use toss_tests::*;
 
@@ -51,7 +51,13 @@ dual_mode!(sdk_pool_and_packed_transactions_settle, |mode| async move {
         nonce: second.nonce_account,
     });
     let relayer = env.relayer.insecure_clone();
-    let packed = pack_legacy(&relayer.pubkey(), &items, &ComputeBudget::default()).unwrap();
+    let packed = pack_legacy(
+        &relayer.pubkey(),
+        &items,
+        &ComputeBudget::default(),
+        Form::Precompile,
+    )
+    .unwrap();
     assert!(packed.len() >= 2);
     let mut outcomes = Vec::new();
     for p in &packed {

@@ -98,8 +98,9 @@ fn main() {
     };
     let phases = match cli.bench {
         Bench::Ingest => 3 + u64::from(pg.is_some()),
+        Bench::Pack => 2,
         Bench::Settle => {
-            4 + if pg.is_some() {
+            5 + if pg.is_some() {
                 cli.instances.max(1) as u64
             } else {
                 0
@@ -109,7 +110,9 @@ fn main() {
     };
     progress::start(phases, cli.json);
     let result = match cli.bench {
-        Bench::Pack => pack::run().map_err(|e| e.to_string()),
+        Bench::Pack => {
+            runtime().and_then(|rt| rt.block_on(pack::run(toss_relayer::local::pick_program(None))))
+        }
         Bench::Ingest => runtime().and_then(|rt| {
             rt.block_on(async {
                 let url = match pg {

@@ -57,6 +57,8 @@ fn demo_options(max_intents: usize) -> DemoOptions {
         nonces: 16,
         merchants: 8,
         lookup_table: true,
+        // Tables made beforehand with every account: the packing ceiling, run to run.
+        managed_tables: false,
         scenario: false,
         per_request: PER_REQUEST,
         max_intents,
@@ -84,6 +86,13 @@ where
     let max = toss_relayer::config::DEFAULT_BATCH_MAX_INTENTS;
     crate::progress::phase("settle end to end on SQLite");
     let (settled_per_s, report) = settle_rate(demo_options(max)).await?;
+    // The same intents in the precompile form: what the compact form saves.
+    crate::progress::phase("settle end to end on SQLite, precompile form");
+    let (precompile_per_s, precompile) = settle_rate(DemoOptions {
+        verification: toss_relayer::config::Verification::Precompile,
+        ..demo_options(max)
+    })
+    .await?;
     // The same intents, one per transaction: what batching saves.
     crate::progress::phase("the same intents one per transaction");
     let (unbatched_per_s, _) = settle_rate(demo_options(1)).await?;
@@ -124,6 +133,11 @@ where
         "intents": report.intents,
         "transactions": report.transactions,
         "intents_per_tx": report.intents_per_tx,
+        "transactions_by_form": report.transactions_by_form,
+        "lamports_per_payment": report.lamports_per_payment,
+        "settled_per_s_precompile": precompile_per_s,
+        "intents_per_tx_precompile": precompile.intents_per_tx,
+        "lamports_per_payment_precompile": precompile.lamports_per_payment,
         "elapsed_ms": report.elapsed_ms,
         "program": report.program,
         "per_request": PER_REQUEST,
