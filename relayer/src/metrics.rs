@@ -46,7 +46,8 @@ pub struct Metrics {
     pub breaker_open: IntGauge,
     /// 1 while the store answers, 0 after a failed call (refreshed by every sweep).
     pub store_up: IntGauge,
-    /// Settle transactions that landed, by form (`compact`, `precompile`).
+    /// Settle transactions that landed, by form (`compact`, `precompile`; `unknown` for a
+    /// signature recorded before a restart or takeover, signed in a form not known here).
     pub landed_by_form: IntCounterVec,
     /// What landed settle transactions cost the fee payer (base + priority fee by the cost
     /// model of `crate::forms`, exact for what the runtime charges), lamports, by form.

@@ -81,7 +81,9 @@ async fn settle_outcome(ctx: Arc<Ctx>, Sent { batch, outcome }: Sent) {
     let span = tracing::info_span!("reconcile", batch_id = batch.id);
     let applied = async {
         match outcome {
-            SendOutcome::Landed(signature, status) => landed(&ctx, &batch, signature, status).await,
+            SendOutcome::Landed(signature, status, known) => {
+                landed(&ctx, &batch, signature, status, known).await
+            }
             SendOutcome::Refused(e) => failed(&ctx, &batch, &e).await,
             SendOutcome::RetriesExhausted => {
                 ctx.metrics
@@ -121,14 +123,23 @@ pub async fn landed(
     batch: &Batch,
     signature: Signature,
     status: TxStatus,
+    form_known: bool,
 ) -> Result<(), RelayerError> {
     promote(ctx, batch, &signature).await?;
-    let form = [batch.form.as_str()];
-    ctx.metrics.landed_by_form.with_label_values(&form).inc();
-    ctx.metrics
-        .settle_fees
-        .with_label_values(&form)
-        .inc_by(batch.fee);
+    if form_known {
+        let form = [batch.form.as_str()];
+        ctx.metrics.landed_by_form.with_label_values(&form).inc();
+        ctx.metrics
+            .settle_fees
+            .with_label_values(&form)
+            .inc_by(batch.fee);
+    } else {
+        // Signed before a restart or takeover, in a form and at a fee not known here.
+        ctx.metrics
+            .landed_by_form
+            .with_label_values(&["unknown"])
+            .inc();
+    }
     if let Some(e) = status.err.clone() {
         ctx.metrics
             .transactions

@@ -36,8 +36,10 @@ const POLL: Duration = Duration::from_millis(50);
 /// How the submitter left a batch: what the reconciler acts on.
 #[derive(Debug)]
 pub enum SendOutcome {
-    /// A transaction of the batch landed (successfully or not).
-    Landed(Signature, TxStatus),
+    /// A transaction of the batch landed (successfully or not); `true` when it was signed
+    /// from this batch's instructions (so its form and fee are the batch's), `false` when a
+    /// signature recorded before a restart or takeover landed (its form is not known here).
+    Landed(Signature, TxStatus, bool),
     /// The cluster refused the transaction before execution, for a reason that will not
     /// change.
     Refused(TransactionError),
@@ -129,9 +131,14 @@ async fn drive(ctx: &Ctx, batch: &Batch) -> Result<SendOutcome, RelayerError> {
     let max_retries = ctx.config.submit.max_retries;
     let mut failures = 0u32;
     let mut marked = batch.records.iter().all(|r| r.status == Status::Submitted);
+    // Signatures signed from `batch.instructions` (a resumed batch's earlier ones were not).
+    let mut mine: Vec<Signature> = Vec::new();
     loop {
         match earlier(ctx, batch.id).await {
-            Ok(Earlier::Landed(sig, status)) => return Ok(SendOutcome::Landed(sig, status)),
+            Ok(Earlier::Landed(sig, status)) => {
+                let known = !batch.resumed || mine.contains(&sig);
+                return Ok(SendOutcome::Landed(sig, status, known));
+            }
             Ok(Earlier::Pending) => {
                 tokio::time::sleep(POLL * 4).await;
                 continue;
@@ -175,6 +182,7 @@ async fn drive(ctx: &Ctx, batch: &Batch) -> Result<SendOutcome, RelayerError> {
         };
         let tx = sign(ctx, &batch.instructions, blockhash)?;
         let signature = tx.signatures[0];
+        mine.push(signature);
         // The signature (and, the first time, every intent's move to `submitted`) is durable
         // before anything is broadcast: one commit.
         let submitted = if marked {
@@ -213,7 +221,7 @@ async fn drive(ctx: &Ctx, batch: &Batch) -> Result<SendOutcome, RelayerError> {
         ctx.metrics.batch_size.observe(batch.records.len() as f64);
         tracing::debug!(%signature, "sending");
         match watch(ctx, &tx, last_valid).await {
-            Watch::Landed(sig, status) => return Ok(SendOutcome::Landed(sig, status)),
+            Watch::Landed(sig, status) => return Ok(SendOutcome::Landed(sig, status, true)),
             Watch::Refused(e) => return Ok(SendOutcome::Refused(e)),
             Watch::Expired => {
                 ctx.metrics

@@ -467,6 +467,35 @@ pub async fn run(binary: PathBuf, so: PathBuf) {
     let crowd_txs: HashSet<&String> = crowd_ids.iter().map(|id| &settled_now[id].1).collect();
     let crowd_txs = crowd_txs.len();
     let lat = latencies(&setup.store, &crowd_ids);
+    // The crowd went out in the default form (`auto`: compact without a priority fee),
+    // packed against the relayer's own lookup tables as the keeper filled them.
+    let compact_txs = relayer
+        .metric("toss_settle_transactions_landed_total{form=\"compact\"}")
+        .await;
+    let precompile_txs = relayer
+        .metric("toss_settle_transactions_landed_total{form=\"precompile\"}")
+        .await;
+    assert!(compact_txs >= 1.0, "the crowd settled in the compact form");
+    assert_eq!(
+        precompile_txs, 0.0,
+        "auto without a priority fee: compact only"
+    );
+    let fees = relayer
+        .metric("toss_settle_fees_lamports_total{form=\"compact\"}")
+        .await;
+    let covered = relayer
+        .metric("toss_intents_packed_total{covered=\"yes\"}")
+        .await;
+    let uncovered = relayer
+        .metric("toss_intents_packed_total{covered=\"no\"}")
+        .await;
+    let coverage = covered / (covered + uncovered).max(1.0);
+    let table_rent = relayer.metric("toss_lookup_table_rent_lamports").await;
+    assert!(table_rent > 0.0, "the relayer made its own lookup table");
+    let settled_so_far: f64 = relayer
+        .metric("toss_intents_final_total{status=\"settled\"}")
+        .await;
+    let lamports_per_payment = fees / settled_so_far.max(1.0);
 
     // 4. SIGKILL in the middle of a batch, restart on the same SQLite file.
     for p in payers.iter_mut().take(SOL_PAYERS) {
@@ -518,7 +547,9 @@ pub async fn run(binary: PathBuf, so: PathBuf) {
     relayer.kill();
     let (in_flight, settled_before_kill) = (count("submitted"), count("settled"));
     assert!(settled_before_kill < crash.len(), "killed after the end");
-    let relayer = setup.start(1).await;
+    // Restarted in the precompile form: the batches it resumes were signed in the compact
+    // form before the kill; they are checked first, then re-signed in the new form.
+    let relayer = setup.start_with(1, "precompile").await;
     account_for(&chain, &relayer, &crash, &before, &atas).await;
 
     // 5. A lost transaction: every send is dropped until its blockhash expired.
@@ -570,6 +601,20 @@ pub async fn run(binary: PathBuf, so: PathBuf) {
     let (settled_all, transactions) = settlements(&chain).await;
     let landed_sig = &settled_all[&lost.id()].1;
     assert_ne!(landed_sig, &first_sig, "landed under a new signature");
+    assert!(
+        relayer
+            .metric("toss_settle_transactions_landed_total{form=\"compact\"}")
+            .await
+            == 0.0,
+        "after the restart: precompile only"
+    );
+    let precompile_after = relayer
+        .metric("toss_settle_transactions_landed_total{form=\"precompile\"}")
+        .await;
+    assert!(
+        precompile_after >= 1.0,
+        "the restarted relayer settled in the precompile form"
+    );
     let first: solana_signature::Signature = first_sig.parse().unwrap();
     assert_eq!(
         chain.cluster.statuses(&[first]).await.unwrap()[0],
@@ -605,7 +650,9 @@ pub async fn run(binary: PathBuf, so: PathBuf) {
     let crowd_settled = crowd_ids.len();
     println!(
         "validator e2e: intents settled {} (crowd {crowd_settled} + crash {} + lost 1 + cli {cli_settled}), \
-         transactions {transactions}, crowd {crowd_txs} tx ({:.2} intents/tx, legacy), \
+         transactions {transactions}, crowd {crowd_txs} tx ({:.2} intents/tx, {compact_txs} compact, \
+         own lookup table coverage {:.0} %, {lamports_per_payment:.0} lamports per payment, \
+         table rent {table_rent} lamports), after restart {precompile_after} precompile tx, \
          crowd ingest {ingest_s:.1} s, crowd final {crowd_s:.1} s, submit-to-settled p50 {} ms p99 {} ms, \
          crash: {in_flight} in flight at SIGKILL, {settled_before_kill} settled before; \
          lost tx: {dropped} sends dropped, re-signed and landed after {resigned_s:.1} s; \
@@ -613,6 +660,7 @@ pub async fn run(binary: PathBuf, so: PathBuf) {
         chain_settled.len(),
         crash.len(),
         crowd_settled as f64 / crowd_txs.max(1) as f64,
+        coverage * 100.0,
         percentile(&lat, 0.50),
         percentile(&lat, 0.99),
         wall.elapsed().as_secs_f64(),

@@ -51,7 +51,7 @@ fn free_port() -> u16 {
 }
 
 impl Setup {
-    fn write_config(&self, listen: &str) -> PathBuf {
+    fn write_config(&self, listen: &str, verification: &str) -> PathBuf {
         let mints: Vec<String> = self.mints.iter().map(|m| format!("\"{m}\"")).collect();
         let table = match &self.lookup_table {
             Some(t) => format!("use_lookup_table = true\nlookup_table = \"{t}\""),
@@ -86,11 +86,15 @@ max_wait_ms = 100
 {table}
 
 [submit]
+verification = "{verification}"
 max_retries = 8
 backoff_initial_ms = 100
 backoff_max_ms = 2000
 confirm_timeout_ms = 60000
 breaker_cooldown_ms = 1000
+
+[tables]
+interval_ms = 200
 
 [reconcile]
 sweep_interval_ms = 1000
@@ -109,10 +113,16 @@ filter = "toss_relayer=debug,warn"
         path
     }
 
-    /// Starts the relayer (same store, new port) and waits until `/healthz` answers.
+    /// Starts the relayer (same store, new port) with the default settle form (`auto`) and
+    /// waits until `/healthz` answers.
     pub async fn start(&self, run: usize) -> Service {
+        self.start_with(run, "auto").await
+    }
+
+    /// [`Setup::start`] with `submit.verification = verification`.
+    pub async fn start_with(&self, run: usize, verification: &str) -> Service {
         let listen = format!("127.0.0.1:{}", free_port());
-        let config = self.write_config(&listen);
+        let config = self.write_config(&listen, verification);
         let log = self.dir.join(format!("relayer-{run}.log"));
         let out = std::fs::File::create(&log).expect("relayer log");
         let child = Command::new(relayer_bin())
@@ -175,6 +185,28 @@ impl Service {
         let text = std::fs::read_to_string(&self.log).unwrap_or_default();
         let lines: Vec<&str> = text.lines().collect();
         lines[lines.len().saturating_sub(30)..].join("\n")
+    }
+
+    /// The value of one series of `GET /metrics` (`name{labels}` without the instance
+    /// label), 0 when absent.
+    pub async fn metric(&self, series: &str) -> f64 {
+        let text = self
+            .http
+            .get(format!("{}/metrics", self.url))
+            .send()
+            .await
+            .expect("metrics")
+            .text()
+            .await
+            .expect("metrics text");
+        text.lines()
+            .filter_map(|l| {
+                let (name, value) = l.rsplit_once(' ')?;
+                (without_instance(name) == series)
+                    .then(|| value.parse::<f64>().ok())
+                    .flatten()
+            })
+            .sum()
     }
 
     /// `POST /v1/intents` for one intent.
@@ -264,6 +296,26 @@ impl Drop for Service {
 }
 
 /// Opens the relayer's SQLite file read-only (WAL readers never block the writer).
+/// `name{a="b",instance="x"}` → `name{a="b"}`; `name{instance="x"}` → `name`.
+fn without_instance(name: &str) -> String {
+    let Some(start) = name.find("instance=\"") else {
+        return name.to_owned();
+    };
+    let after = start + "instance=\"".len();
+    let Some(len) = name[after..].find('"') else {
+        return name.to_owned();
+    };
+    let mut end = after + len + 1;
+    if name[end..].starts_with(',') {
+        end += 1;
+    }
+    let mut out = format!("{}{}", &name[..start], &name[end..]).replace(",}", "}");
+    if out.ends_with("{}") {
+        out.truncate(out.len() - 2);
+    }
+    out
+}
+
 pub fn open_store(path: &Path) -> rusqlite::Connection {
     rusqlite::Connection::open_with_flags(path, rusqlite::OpenFlags::SQLITE_OPEN_READ_ONLY)
         .expect("open relayer store")

@@ -329,6 +329,58 @@ async fn intent_settle_compact_budgets() {
     }
 }
 
+/// The compact form's dearer shapes: three SHA-512 blocks for a SOL intent with a reference
+/// and for token intents (192–224 signed bytes). Each must stay within the compute-unit limit
+/// the relayer asks for it (`relayer/src/forms.rs`: 5,000 fixed + 10,000 / 35,000 to settle a
+/// SOL / token intent + 6,000 + 8,500 per SHA-512 block to verify), or its transaction would
+/// fail as a whole.
+#[tokio::test]
+async fn intent_settle_compact_budgets_of_references_and_tokens() {
+    const RELAYER_SOL_WITH_REFERENCE: u64 = 5_000 + 10_000 + 6_000 + 3 * 8_500;
+    const RELAYER_TOKEN: u64 = 5_000 + 35_000 + 6_000 + 3 * 8_500;
+    let mut env = Env::start(Mode::Bpf).await;
+    let relayer = env.relayer.insecure_clone();
+    let limit = solana_compute_budget_interface::ComputeBudgetInstruction::set_compute_unit_limit(
+        1_400_000,
+    );
+    let mut p = env.payment(5 * SOL, SOL).await;
+    env.resign(&mut p, |i| i.reference = Some([9; 32]));
+    let ix = settle_compact_ix_with(
+        &relayer.pubkey(),
+        vec![compact_entry(&p.signed, 1_000).unwrap()],
+        sol_intent_metas(&p.intent),
+    );
+    let out = env.send(&[limit.clone(), ix], &[&relayer]).await;
+    out.assert_ok();
+    assert!(matches!(out.outcomes()[..], [Outcome::Settled { .. }]));
+    // Last measured: see the README's compute-unit table.
+    budget(
+        "intent_settle_compact 1 SOL intent with reference",
+        out.compute_units,
+        RELAYER_SOL_WITH_REFERENCE,
+    );
+    for (program, name) in [(TOKEN, "SPL Token"), (TOKEN_2022, "Token-2022")] {
+        let mut t = env
+            .token_payment(&program, &[], 10_000_000, 5_000_000, 1_000_000)
+            .await;
+        t.intent.reference = Some([4; 32]);
+        t.signed = sign_intent(&t.payer, &t.intent);
+        let ix = settle_compact_ix_with(
+            &relayer.pubkey(),
+            vec![compact_entry(&t.signed, 500).unwrap()],
+            t.metas(),
+        );
+        let out = env.send(&[limit.clone(), ix], &[&relayer]).await;
+        out.assert_ok();
+        assert!(matches!(out.outcomes()[..], [Outcome::Settled { .. }]));
+        budget(
+            &format!("intent_settle_compact 1 {name} intent with reference"),
+            out.compute_units,
+            RELAYER_TOKEN,
+        );
+    }
+}
+
 /// Deploy cost is rent on the program data: keep the binary under a budget.
 /// Last measured 1,047,872 bytes (SBPF v0 via shared/tools/sbf; `anchor build` output differs):
 /// 924,088 before the compact form, whose handler adds ~37 KB and its in-program SHA-512 and
