@@ -81,6 +81,13 @@ async fn pg_url(test: &str) -> Result<Option<String>, Box<dyn std::error::Error>
                 .into(),
         );
     };
+    if url.parse::<tokio_postgres::Config>().is_err() {
+        let shown = match (url.find("://"), url.rfind('@')) {
+            (Some(s), Some(at)) if at > s => format!("{}://***{}", &url[..s], &url[at..]),
+            _ => url.clone(),
+        };
+        return Err(format!("TOSS_TEST_DATABASE_URL is not a PostgreSQL URL: {shown:?}").into());
+    }
     static NEXT: std::sync::atomic::AtomicU32 = std::sync::atomic::AtomicU32::new(0);
     let n = NEXT.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
     let nanos = std::time::SystemTime::now()
