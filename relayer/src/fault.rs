@@ -1,8 +1,10 @@
 //! A fault-injecting [`Cluster`] wrapper for tests and drills: at set rates it fails
 //! requests (transport errors), times them out, or silently drops sent transactions (the
 //! send "succeeds" but nothing reaches the cluster, as with a lost packet); `set_down(true)`
-//! fails everything, to trip the circuit breaker; `set_dropping(true)` loses every send. It
-//! counts `statuses` requests, to check the RPC load.
+//! fails everything, to trip the circuit breaker; `set_dropping(true)` loses every send;
+//! `set_forgetful(true)` makes `statuses` find nothing (a node whose recent status cache no
+//! longer holds the transactions; `statuses_with_history` still finds them). It counts
+//! `statuses` requests, to check the RPC load.
 
 use async_trait::async_trait;
 use solana_account::Account;
@@ -35,6 +37,7 @@ pub struct FaultyCluster {
     state: AtomicU64,
     down: AtomicBool,
     dropping: AtomicBool,
+    forgetful: AtomicBool,
     injected: AtomicU64,
     status_calls: AtomicU64,
     widest_status_call: AtomicU64,
@@ -56,6 +59,7 @@ impl FaultyCluster {
             state: AtomicU64::new(seed | 1),
             down: AtomicBool::new(false),
             dropping: AtomicBool::new(false),
+            forgetful: AtomicBool::new(false),
             injected: AtomicU64::new(0),
             status_calls: AtomicU64::new(0),
             widest_status_call: AtomicU64::new(0),
@@ -65,6 +69,11 @@ impl FaultyCluster {
     /// Drops every send while `dropping` (whatever the rates say).
     pub fn set_dropping(&self, dropping: bool) {
         self.dropping.store(dropping, Ordering::SeqCst);
+    }
+
+    /// While `forgetful`, `statuses` finds no signature (only the history does).
+    pub fn set_forgetful(&self, forgetful: bool) {
+        self.forgetful.store(forgetful, Ordering::SeqCst);
     }
 
     /// `statuses` requests made so far.
@@ -172,7 +181,19 @@ impl Cluster for FaultyCluster {
         self.widest_status_call
             .fetch_max(signatures.len() as u64, Ordering::SeqCst);
         self.gate().await?;
+        if self.forgetful.load(Ordering::SeqCst) {
+            return Ok(vec![None; signatures.len()]);
+        }
         self.inner.statuses(signatures).await
+    }
+
+    async fn statuses_with_history(
+        &self,
+        signatures: &[Signature],
+    ) -> ClusterResult<Vec<Option<TxStatus>>> {
+        self.status_calls.fetch_add(1, Ordering::SeqCst);
+        self.gate().await?;
+        self.inner.statuses_with_history(signatures).await
     }
 
     async fn logs(&self, signature: &Signature) -> ClusterResult<Option<Vec<String>>> {

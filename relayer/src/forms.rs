@@ -136,7 +136,8 @@ pub fn plan(
 
 /// The instructions of one transaction settling all of `items`: the cheapest allowed form
 /// whose transaction fits the packet limit against `tables` (or the first allowed form if
-/// none fits; the cluster then refuses it and the batch is split).
+/// none fits; the submitter then sends nothing and the intents are packed again:
+/// `SendOutcome::TooLarge`).
 pub fn one_transaction(
     submit: &SubmitConfig,
     payer: &Pubkey,

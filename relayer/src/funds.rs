@@ -403,7 +403,9 @@ impl Funds {
                 .collect()
         };
         if !unknown.is_empty() {
-            let accounts = self.cluster.accounts(&unknown).await.map_err(unavailable)?;
+            let accounts = crate::reads::bounded(|| self.cluster.accounts(&unknown))
+                .await
+                .map_err(unavailable)?;
             if let Ok(mut known) = self.token_programs.lock() {
                 for (m, a) in unknown.iter().zip(accounts) {
                     if let Some(a) = a {
@@ -427,15 +429,16 @@ impl Funds {
                 }
             })
             .collect();
-        let accounts = self.cluster.accounts(&keys).await.map_err(unavailable)?;
+        let accounts = crate::reads::bounded(|| self.cluster.accounts(&keys))
+            .await
+            .map_err(unavailable)?;
         let now = Instant::now();
         for (purse, account) in missing.iter().zip(accounts) {
             let value = match (purse.1, account) {
                 (_, None) => 0,
                 (None, Some(a)) => {
-                    let floor = self
-                        .cluster
-                        .minimum_rent(a.data.len())
+                    let len = a.data.len();
+                    let floor = crate::reads::bounded(|| self.cluster.minimum_rent(len))
                         .await
                         .map_err(unavailable)?;
                     a.lamports.saturating_sub(floor)
@@ -504,6 +507,35 @@ mod tests {
             reserve,
             expiry: 100,
         }
+    }
+
+    /// A node that hangs: intake answers `cluster_unavailable` once the bounded reads gave
+    /// up, not after the node's own timeout, and holds nothing for the refused intent.
+    #[tokio::test]
+    async fn a_hanging_node_is_refused_quickly_and_holds_nothing() {
+        let hung = crate::fault::Faults {
+            timeout_per_mille: 1_000,
+            timeout: Duration::from_secs(30),
+            ..Default::default()
+        };
+        // The inner node is never reached: every request hangs in the fault layer first.
+        let inner: Arc<dyn Cluster> =
+            Arc::new(toss_sdk::cluster::RpcCluster::new("http://127.0.0.1:9"));
+        let cluster: Arc<dyn Cluster> = Arc::new(crate::fault::FaultyCluster::new(inner, hung, 7));
+        let funds = Funds::new(cluster, Duration::from_secs(5), 3, Duration::from_secs(1));
+        let store = crate::store::SqliteStore::open_in_memory().expect("store");
+        let started = Instant::now();
+        let verdicts = funds.check(&[spend(1, 1, 10)], 0, &store).await;
+        let budget = crate::reads::ATTEMPT_TIMEOUT * crate::reads::ATTEMPTS;
+        assert!(started.elapsed() < budget + Duration::from_secs(2));
+        match &verdicts[..] {
+            [Err(r)] => assert_eq!(r.code, Code::ClusterUnavailable),
+            other => panic!("expected cluster_unavailable, got {other:?}"),
+        }
+        assert_eq!(
+            funds.total_with(&(Pubkey::default(), None), &spend(2, 2, 0)),
+            0
+        );
     }
 
     #[test]

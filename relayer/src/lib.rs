@@ -38,6 +38,7 @@ pub mod local;
 pub mod logging;
 pub mod metrics;
 pub mod noise;
+pub mod reads;
 pub mod reconcile;
 pub mod refusal;
 pub mod service;

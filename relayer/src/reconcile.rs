@@ -95,6 +95,7 @@ async fn settle_outcome(ctx: Arc<Ctx>, Sent { batch, outcome }: Sent) {
                 ))
             }
             SendOutcome::IntentExpired => drop_expired(&ctx, &batch).await,
+            SendOutcome::TooLarge => repack(&ctx, &batch).await,
             SendOutcome::Abandoned(e) => Err(e),
         }
     }
@@ -370,6 +371,28 @@ pub async fn drop_expired(ctx: &Ctx, batch: &Batch) -> Result<(), RelayerError> 
     let expired = t.iter().filter(|t| t.to == Status::Expired).count();
     ctx.store.apply(t).await?;
     count_final(ctx, Status::Expired, expired);
+    Ok(())
+}
+
+/// A batch that no longer fits one transaction (see [`SendOutcome::TooLarge`]): finished
+/// unsent, its intents back to `pending` for the batcher to pack in the current form.
+pub async fn repack(ctx: &Ctx, batch: &Batch) -> Result<(), RelayerError> {
+    ctx.store
+        .finish_batch(
+            batch.id,
+            BatchState::Dropped,
+            Some("too large for one transaction in the current form: packed again".into()),
+        )
+        .await?;
+    let t: Vec<Transition> = batch
+        .records
+        .iter()
+        .map(|r| {
+            Transition::new(r.id, Status::Pending, Actor::Submitter)
+                .reason("batch too large for the current form: packed again")
+        })
+        .collect();
+    ctx.store.apply(t).await?;
     Ok(())
 }
 

@@ -24,6 +24,7 @@ use tokio::sync::mpsc;
 use tokio::task::JoinSet;
 use tokio::time::Instant;
 use toss_sdk::cluster::{ClusterError, TxStatus};
+use toss_sdk::pack::{self, PACKET_DATA_SIZE};
 use tracing::Instrument;
 
 /// How often the same signed transaction is broadcast again while it is valid.
@@ -49,6 +50,10 @@ pub enum SendOutcome {
     RetriesExhausted,
     /// An intent of the batch expired before the batch could land.
     IntentExpired,
+    /// Its intents no longer fit one transaction in a form this instance may use (a batch
+    /// packed in the compact form, resumed by an instance that only sends the precompile
+    /// form): nothing of it can land any more, so its intents are packed again.
+    TooLarge,
     /// Stopped without an outcome (store or cluster unreachable, lease lost): left for the
     /// sweeper.
     Abandoned(RelayerError),
@@ -164,6 +169,20 @@ async fn drive(ctx: &Ctx, batch: &Batch) -> Result<SendOutcome, RelayerError> {
             // Nothing of this batch can land any more: expire what is due, re-pack the rest.
             return Ok(SendOutcome::IntentExpired);
         }
+        // No earlier signature can land (checked above), so the batch may be reshaped: never
+        // put on the wire a transaction the cluster cannot take (it answers `too large`
+        // forever, and the intents would wait until they expire).
+        if batch.records.len() > 1 {
+            let payer = ctx.fee_payer.pubkey();
+            let size = pack::size_with(&payer, &batch.instructions, &ctx.packing.tables());
+            if size > PACKET_DATA_SIZE {
+                tracing::warn!(
+                    size,
+                    "batch too large for one transaction; packing it again"
+                );
+                return Ok(SendOutcome::TooLarge);
+            }
+        }
         let wait = ctx.flow.breaker.wait();
         if wait > Duration::ZERO {
             tokio::time::sleep(wait).await;
@@ -270,9 +289,12 @@ async fn earlier(ctx: &Ctx, batch_id: i64) -> Result<Earlier, RelayerError> {
     if signatures.is_empty() {
         return Ok(Earlier::Clear);
     }
+    // With history: a transaction that landed before a long stall, outage or restart is no
+    // longer in the node's recent status cache, and signing anew would send the batch twice
+    // (the second landing rejects every intent as `stale_nonce` though they settled).
     let statuses = ctx
         .cluster
-        .statuses(&signatures)
+        .statuses_with_history(&signatures)
         .await
         .inspect_err(|e| note_error(ctx, e))?;
     let mut landed: Vec<(Signature, TxStatus)> = signatures

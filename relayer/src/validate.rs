@@ -334,12 +334,14 @@ impl Validator {
     }
 
     async fn fetch(&self, keys: &[Pubkey]) -> Result<HashMap<Pubkey, Option<[u8; 32]>>, Rejection> {
-        let accounts = self.cluster.accounts(keys).await.map_err(|e| {
-            Rejection::new(
-                Code::ClusterUnavailable,
-                format!("cannot read nonce accounts: {e}"),
-            )
-        })?;
+        let accounts = crate::reads::bounded(|| self.cluster.accounts(keys))
+            .await
+            .map_err(|e| {
+                Rejection::new(
+                    Code::ClusterUnavailable,
+                    format!("cannot read nonce accounts: {e}"),
+                )
+            })?;
         let system = Pubkey::default();
         let fresh: HashMap<Pubkey, Option<[u8; 32]>> = keys
             .iter()

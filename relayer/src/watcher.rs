@@ -171,8 +171,10 @@ async fn tick(p: &Poller) {
     if due.is_empty() {
         return;
     }
-    // Read again after seeing the height: whatever is still missing can never land.
-    match p.cluster.statuses(&due).await {
+    // Read again after seeing the height, through the node's history (the recent status
+    // cache may have forgotten a transaction that landed while this poll was stalled):
+    // whatever is still missing can never land.
+    match p.cluster.statuses_with_history(&due).await {
         Ok(statuses) => {
             for (signature, status) in due.iter().zip(statuses) {
                 let seen = match status {

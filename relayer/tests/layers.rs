@@ -19,7 +19,7 @@ use std::path::{Path, PathBuf};
 fn layer(module: &str) -> Option<u32> {
     Some(match module {
         "addresses" | "arcium" | "breaker" | "chain_rules" | "config" | "ctx" | "error"
-        | "fault" | "forms" | "funds" | "logging" | "metrics" | "refusal" | "store"
+        | "fault" | "forms" | "funds" | "logging" | "metrics" | "reads" | "refusal" | "store"
         | "validate" | "watcher" | "now_ms" | "RelayerError" => 0,
         "intake" => 10,
         "api" | "noise" => 11,

@@ -303,6 +303,40 @@ async fn one_status_poll_covers_every_batch_in_flight() {
     running.relayer.shutdown().await.unwrap();
 }
 
+/// A node whose recent status cache has forgotten the transactions (they landed long before
+/// the relayer looked: a long stall, an outage, a restart): only its history knows them. The
+/// relayer must find them there before signing anew; otherwise the second transaction lands
+/// too and reports every intent `rejected: stale_nonce` though it settled (found by the
+/// real-validator RPC-fault drill).
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_landing_forgotten_by_the_status_cache_is_found_in_history_not_sent_again() {
+    let h = Harness::new().await;
+    let (intents, merchants) = crowd(&h, 3, 2).await;
+    let faulty = Arc::new(FaultyCluster::new(h.cluster.clone(), Faults::default(), 5));
+    faulty.set_forgetful(true);
+    let mut cfg = config();
+    cfg.submit.poll_interval_ms = 100;
+    cfg.submit.confirm_timeout_ms = 60_000;
+    let running = h.start_on(cfg, faulty.clone()).await;
+    for s in &intents {
+        assert_eq!(running.submit(&h.http, s).await.0, StatusCode::ACCEPTED);
+    }
+    running.settle_all().await;
+    assert_settled_once(&h, &running, &intents, &merchants).await;
+    // One signature per batch: nothing was signed anew.
+    for s in &intents {
+        let record = running.store.get(s.id()).await.unwrap().expect("stored");
+        let batch = record.batch_id.expect("batched");
+        let signatures = running.store.batch_signatures(batch).await.unwrap();
+        assert_eq!(
+            signatures.len(),
+            1,
+            "batch {batch} was signed again: {signatures:?}"
+        );
+    }
+    running.relayer.shutdown().await.unwrap();
+}
+
 /// Pauses submission, submits `intents` over HTTP and opens one batch of them directly in the
 /// store under `lease`, as a batcher would, without any task to send it; returns its id.
 async fn paused_with_open_batch(
@@ -357,6 +391,69 @@ async fn unsent_batch_left_behind_is_dropped_and_its_intents_settle() {
             "{audit:?}"
         );
     }
+    running.relayer.shutdown().await.unwrap();
+}
+
+/// A sent batch of 8 intents (what the compact form fits in one transaction) whose
+/// transaction never landed, resumed by an instance that only sends the precompile form
+/// (3 per transaction): it is not put on the wire too large (the node would answer `too
+/// large` to every send until the intents expired); it is dropped and its intents packed
+/// again, and they settle once (found by the real-validator suite's SIGKILL restart).
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_resumed_batch_too_large_for_the_current_form_is_packed_again() {
+    use toss_relayer::config::Verification;
+    use toss_relayer::store::{BatchState, Transition};
+    let h = Harness::new().await;
+    let (intents, merchants) = crowd(&h, 4, 2).await;
+    let mut cfg = config();
+    cfg.submit.verification = Verification::Precompile;
+    let running = h.start(cfg).await;
+    let dead = toss_relayer::store::Lease::new("dead-instance", 1);
+    let batch = paused_with_open_batch(&h, &running, &intents, &dead).await;
+    // Its one signature: recorded, never broadcast, its blockhash long expired.
+    let signature = solana_signature::Signature::from([7u8; 64]).to_string();
+    let submitted: Vec<Transition> = intents
+        .iter()
+        .map(|s| {
+            Transition::new(s.id(), Status::Submitted, Actor::Submitter)
+                .signature(signature.clone())
+                .batch(batch)
+                .bump_attempts()
+        })
+        .collect();
+    let recorded = running
+        .store
+        .mark_batch_sent_with(
+            batch,
+            signature,
+            solana_hash::Hash::default().to_string(),
+            0,
+            &dead,
+            submitted,
+        )
+        .await
+        .unwrap();
+    assert!(recorded.is_some(), "the dead instance's send was recorded");
+    assert_eq!(
+        running.admin(&h.http, "resume", Some(ADMIN)).await,
+        StatusCode::OK
+    );
+    running.settle_all().await;
+    assert_settled_once(&h, &running, &intents, &merchants).await;
+    let dropped = running.store.get_batch(batch).await.unwrap().unwrap();
+    assert_eq!(dropped.state, BatchState::Dropped);
+    assert!(
+        dropped
+            .error
+            .as_deref()
+            .is_some_and(|e| e.contains("packed again")),
+        "{:?}",
+        dropped.error
+    );
+    assert_eq!(
+        running.store.batch_signatures(batch).await.unwrap().len(),
+        1
+    );
     running.relayer.shutdown().await.unwrap();
 }
 

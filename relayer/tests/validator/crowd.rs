@@ -5,7 +5,7 @@ use crate::chain::{Chain, TOKEN};
 use crate::node::Validator;
 use crate::proxy::Proxy;
 use crate::service::{open_store, Service, Setup};
-use crate::{cli, deploy};
+use crate::{cli, deploy, drills};
 use reqwest::StatusCode;
 use solana_keypair::Keypair;
 use solana_pubkey::Pubkey;
@@ -21,7 +21,7 @@ use toss_sdk::events::Outcome;
 use toss_sdk::pool_file::PoolFile;
 use toss_sdk::{wallet, Intent, SignedIntent};
 
-const SOL: u64 = 1_000_000_000;
+pub(crate) const SOL: u64 = 1_000_000_000;
 /// Payers spending SOL from their vaults, and pool nonces each.
 const SOL_PAYERS: usize = 6;
 const SOL_NONCES: u32 = 40;
@@ -34,22 +34,22 @@ const CRASH_PER_PAYER: u32 = 10;
 /// How long any phase may take to reach final states.
 const FINAL_LIMIT: Duration = Duration::from_secs(300);
 
-struct Payer {
-    key: Keypair,
+pub(crate) struct Payer {
+    pub(crate) key: Keypair,
     /// The payer's token account (token payers only).
-    ata: Option<Pubkey>,
-    pool: PoolFile,
+    pub(crate) ata: Option<Pubkey>,
+    pub(crate) pool: PoolFile,
 }
 
 /// One intent the suite handed in, and what it expects.
-struct Sent {
-    signed: SignedIntent,
-    intent: Intent,
+pub(crate) struct Sent {
+    pub(crate) signed: SignedIntent,
+    pub(crate) intent: Intent,
     /// The status it must end in.
-    expect: &'static str,
+    pub(crate) expect: &'static str,
 }
 
-fn sign(
+pub(crate) fn sign(
     payer: &Payer,
     index: u32,
     to: Pubkey,
@@ -142,13 +142,13 @@ async fn submit_all(relayer: &Arc<Service>, sent: &[Sent], clients: usize) {
 
 /// Balances the suite checks: merchants' lamports and token accounts, payers' vaults and
 /// token accounts, and every nonce value.
-struct Snapshot {
+pub(crate) struct Snapshot {
     lamports: HashMap<Pubkey, u64>,
     tokens: HashMap<Pubkey, u64>,
     nonces: HashMap<Pubkey, [u8; 32]>,
 }
 
-async fn snapshot(
+pub(crate) async fn snapshot(
     chain: &Chain,
     accounts: &[Pubkey],
     tokens: &[Pubkey],
@@ -171,7 +171,7 @@ async fn snapshot(
 
 /// Every settlement the program logged: intent id → (fee, signature); panics if an intent
 /// settled twice.
-async fn settlements(chain: &Chain) -> (HashMap<[u8; 32], (u64, String)>, usize) {
+pub(crate) async fn settlements(chain: &Chain) -> (HashMap<[u8; 32], (u64, String)>, usize) {
     let landed = chain.program_transactions(&toss_intent_processor::ID).await;
     let mut out = HashMap::new();
     let mut transactions = 0;
@@ -195,7 +195,7 @@ async fn settlements(chain: &Chain) -> (HashMap<[u8; 32], (u64, String)>, usize)
 
 /// Checks a phase against the chain: statuses as expected, and balances and nonces moved by
 /// exactly what settled.
-async fn account_for(
+pub(crate) async fn account_for(
     chain: &Chain,
     relayer: &Service,
     sent: &[Sent],
@@ -271,7 +271,7 @@ async fn account_for(
     }
 }
 
-fn percentile(sorted: &[i64], p: f64) -> i64 {
+pub(crate) fn percentile(sorted: &[i64], p: f64) -> i64 {
     if sorted.is_empty() {
         return 0;
     }
@@ -298,16 +298,18 @@ fn latencies(store: &std::path::Path, ids: &[[u8; 32]]) -> Vec<i64> {
     out
 }
 
-pub async fn run(binary: PathBuf, so: PathBuf) {
+pub async fn run(binary: PathBuf) {
     let wall = Instant::now();
     let program_id = toss_intent_processor::ID;
-    let v = Validator::start(&binary, &so, &program_id).await;
+    let v = Validator::start(&binary).await;
     let started_s = wall.elapsed().as_secs_f64();
     let chain = Chain::new(&v.rpc_url, v.mint.insecure_clone());
     let dir = v.dir.path().to_path_buf();
 
-    // 1. Deploy: only the upgrade authority named by the real ProgramData may initialize.
-    chain.fund(&[v.authority.pubkey()], 10 * SOL).await;
+    // 1. Deploy with `anchor deploy`; only the upgrade authority named by the real
+    // ProgramData may initialize.
+    chain.fund(&[v.authority.pubkey()], 50 * SOL).await;
+    let deploy_s = deploy::anchor_deploy(&v, &chain).await;
     assert!(deploy::config(&chain).await.is_none());
     let stranger = Keypair::new();
     chain.fund(&[stranger.pubkey()], SOL).await;
@@ -348,6 +350,7 @@ pub async fn run(binary: PathBuf, so: PathBuf) {
         program_id,
         fee_payer: fee_payer_file,
         store: dir.join("relayer.sqlite"),
+        database_url: None,
         mints: vec![mint],
         lookup_table: None,
         dir: dir.clone(),
@@ -598,7 +601,7 @@ pub async fn run(binary: PathBuf, so: PathBuf) {
     }];
     account_for(&chain, &relayer, &lost_sent, &before, &atas).await;
     let resigned_s = dropped_at.elapsed().as_secs_f64();
-    let (settled_all, transactions) = settlements(&chain).await;
+    let (settled_all, _) = settlements(&chain).await;
     let landed_sig = &settled_all[&lost.id()].1;
     assert_ne!(landed_sig, &first_sig, "landed under a new signature");
     assert!(
@@ -621,21 +624,82 @@ pub async fn run(binary: PathBuf, so: PathBuf) {
         None,
         "the lost send never landed"
     );
+    drop(relayer);
+
+    // The program upgraded in place with `anchor upgrade`: the config is untouched, and the
+    // drills below settle hundreds of payments on the upgraded program.
+    let config_before = deploy::config(&chain).await.expect("config");
+    let upgrade_s = deploy::anchor_upgrade(&v, &chain).await;
+    let config_after = deploy::config(&chain)
+        .await
+        .expect("config after the upgrade");
+    assert_eq!(
+        (
+            config_after.admin,
+            config_after.max_intent_lifetime_secs,
+            config_after.paused
+        ),
+        (
+            config_before.admin,
+            config_before.max_intent_lifetime_secs,
+            config_before.paused
+        ),
+        "the upgrade kept the config"
+    );
+
+    // 6. Drills: SIGKILL cycles under load, 30 % RPC faults, 64 clients at a fixed rate, the
+    // database crashed (that one on PostgreSQL: its intents are not in the SQLite file).
+    let mut elsewhere: HashSet<[u8; 32]> = HashSet::new();
+    if let Some(scale) = drills::Scale::from_env() {
+        let ground = drills::Ground {
+            chain: &chain,
+            setup: &setup,
+            proxy: &proxy,
+            merchants: &merchants,
+        };
+        if scale.runs("kill") {
+            println!("{}", drills::kill(&ground, &scale).await);
+        }
+        if scale.runs("faults") {
+            println!("{}", drills::faults(&ground, &scale).await);
+        }
+        if scale.runs("load") {
+            println!("{}", drills::load(&ground, &scale).await);
+        }
+        if scale.runs("database") {
+            let (line, ids) = drills::database(&ground, &scale).await;
+            println!("{line}");
+            elsewhere.extend(ids);
+        }
+    } else {
+        println!("validator e2e: drills NOT RUN (TOSS_DRILLS=off)");
+    }
+    let (settled_all, transactions) = settlements(&chain).await;
 
     // The whole run: what the relayer calls settled is exactly what the chain settled, once.
     let db = open_store(&setup.store);
     let mut stmt = db
         .prepare("SELECT id FROM intent_state WHERE status = 'settled'")
         .unwrap();
-    let relayer_settled: HashSet<[u8; 32]> = stmt
+    let mut relayer_settled: HashSet<[u8; 32]> = stmt
         .query_map([], |r| r.get::<_, Vec<u8>>(0))
         .unwrap()
         .map(|r| r.unwrap().try_into().unwrap())
         .collect();
+    relayer_settled.extend(&elsewhere);
     let chain_settled: HashSet<[u8; 32]> = settled_all.keys().copied().collect();
-    assert_eq!(
-        relayer_settled, chain_settled,
-        "relayer and chain agree on every settled intent"
+    let only_relayer: Vec<String> = relayer_settled
+        .difference(&chain_settled)
+        .map(hex::encode)
+        .collect();
+    let only_chain: Vec<String> = chain_settled
+        .difference(&relayer_settled)
+        .map(hex::encode)
+        .collect();
+    assert!(
+        only_relayer.is_empty() && only_chain.is_empty(),
+        "relayer and chain disagree: settled per the relayer only {only_relayer:?}, \
+         on chain only {only_chain:?}"
     );
     let open: i64 = db
         .query_row(
@@ -645,20 +709,22 @@ pub async fn run(binary: PathBuf, so: PathBuf) {
         )
         .unwrap();
     assert_eq!(open, 0, "every acknowledged intent is final");
-    drop(relayer);
 
     let crowd_settled = crowd_ids.len();
     println!(
-        "validator e2e: intents settled {} (crowd {crowd_settled} + crash {} + lost 1 + cli {cli_settled}), \
+        "validator e2e: intents settled {} (crowd {crowd_settled} + crash {} + lost 1 + cli {cli_settled} \
+         + drills {}), \
          transactions {transactions}, crowd {crowd_txs} tx ({:.2} intents/tx, {compact_txs} compact, \
          own lookup table coverage {:.0} %, {lamports_per_payment:.0} lamports per payment, \
          table rent {table_rent} lamports), after restart {precompile_after} precompile tx, \
          crowd ingest {ingest_s:.1} s, crowd final {crowd_s:.1} s, submit-to-settled p50 {} ms p99 {} ms, \
          crash: {in_flight} in flight at SIGKILL, {settled_before_kill} settled before; \
          lost tx: {dropped} sends dropped, re-signed and landed after {resigned_s:.1} s; \
-         validator start {started_s:.1} s, payer setup {setup_s:.1} s, cli {cli_s:.1} s, wall {:.1} s",
+         validator start {started_s:.1} s, anchor deploy {deploy_s:.1} s, anchor upgrade \
+         {upgrade_s:.1} s, payer setup {setup_s:.1} s, cli {cli_s:.1} s, wall {:.1} s",
         chain_settled.len(),
         crash.len(),
+        chain_settled.len() - crowd_settled - crash.len() - 1 - cli_settled,
         crowd_settled as f64 / crowd_txs.max(1) as f64,
         coverage * 100.0,
         percentile(&lat, 0.50),

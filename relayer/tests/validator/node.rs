@@ -1,9 +1,8 @@
-//! A `solana-test-validator` process with the real `.so` loaded through the upgradeable loader
-//! (so `config_initialize` checks a real ProgramData account), on free loopback ports, with a
-//! ledger in a temp dir. Killed and removed on drop.
+//! A `solana-test-validator` process on free loopback ports, with a ledger in a temp dir and no
+//! program of ours at genesis: the suite deploys it with `anchor deploy`, as users do. Killed
+//! and removed on drop.
 
 use solana_keypair::Keypair;
-use solana_pubkey::Pubkey;
 use solana_signer::Signer;
 use std::net::{TcpListener, UdpSocket};
 use std::path::{Path, PathBuf};
@@ -70,9 +69,9 @@ fn free_ports(count: u16) -> u16 {
 }
 
 impl Validator {
-    /// Starts the validator with `so` deployed at `program_id` (upgradeable, authority a new
-    /// key) and waits until its RPC answers `getHealth` with `ok` and a block is produced.
-    pub async fn start(binary: &Path, so: &Path, program_id: &Pubkey) -> Self {
+    /// Starts the validator (with a new key as the future upgrade authority) and waits until
+    /// its RPC answers and a block is produced.
+    pub async fn start(binary: &Path) -> Self {
         let dir = tempfile::tempdir().expect("ledger dir");
         let mint = Keypair::new();
         let authority = Keypair::new();
@@ -93,10 +92,6 @@ impl Validator {
             .args(["--dynamic-port-range", &dynamic])
             .args(["--ticks-per-slot", TICKS_PER_SLOT])
             .args(["--mint", &mint.pubkey().to_string()])
-            .arg("--upgradeable-program")
-            .arg(program_id.to_string())
-            .arg(so)
-            .arg(authority.pubkey().to_string())
             .stdin(Stdio::null())
             .stdout(log.try_clone().expect("log file"))
             .stderr(log)
@@ -151,6 +146,14 @@ impl Validator {
 
 impl Drop for Validator {
     fn drop(&mut self) {
+        if std::thread::panicking() {
+            // Keep the ledger, the relayers' logs and stores for the post-mortem.
+            self.dir.disable_cleanup(true);
+            eprintln!(
+                "validator e2e: failed; logs and stores kept in {}",
+                self.dir.path().display()
+            );
+        }
         let _ = self.child.kill();
         let _ = self.child.wait();
     }

@@ -13,6 +13,7 @@ use toss_sdk::SignedIntent;
 pub const ADMIN: &str = "validator-suite-admin-token-0123456789abcdef";
 
 /// What the relayer is pointed at.
+#[derive(Clone)]
 pub struct Setup {
     /// JSON-RPC URL (the loss-injecting proxy in front of the validator).
     pub rpc_url: String,
@@ -22,6 +23,8 @@ pub struct Setup {
     pub fee_payer: PathBuf,
     /// SQLite file (kept across restarts).
     pub store: PathBuf,
+    /// A PostgreSQL URL instead of the SQLite file, when set.
+    pub database_url: Option<String>,
     /// Token mints accepted.
     pub mints: Vec<Pubkey>,
     /// Address lookup table for v0 transactions, if any.
@@ -43,7 +46,7 @@ fn relayer_bin() -> PathBuf {
     PathBuf::from(env!("CARGO_BIN_EXE_toss-relayer"))
 }
 
-fn free_port() -> u16 {
+pub(crate) fn free_port() -> u16 {
     TcpListener::bind("127.0.0.1:0")
         .and_then(|l| l.local_addr())
         .map(|a| a.port())
@@ -74,8 +77,7 @@ fee_payer = "{fee_payer}"
 commitment = "confirmed"
 
 [store]
-kind = "sqlite"
-path = "{store}"
+{store}
 
 [intake]
 max_lifetime_seconds = 3600
@@ -105,7 +107,10 @@ filter = "toss_relayer=debug,warn"
             rpc = self.rpc_url,
             program = self.program_id,
             fee_payer = self.fee_payer.display(),
-            store = self.store.display(),
+            store = match &self.database_url {
+                Some(url) => format!("kind = \"postgres\"\nurl = \"{url}\"\nlease_ms = 5000"),
+                None => format!("kind = \"sqlite\"\npath = \"{}\"", self.store.display()),
+            },
             mints = mints.join(", "),
         );
         let path = self.dir.join("relayer.toml");
@@ -122,6 +127,12 @@ filter = "toss_relayer=debug,warn"
     /// [`Setup::start`] with `submit.verification = verification`.
     pub async fn start_with(&self, run: usize, verification: &str) -> Service {
         let listen = format!("127.0.0.1:{}", free_port());
+        self.start_at(run, verification, &listen).await
+    }
+
+    /// [`Setup::start_with`] listening on `listen` (a restart keeps its clients' address).
+    pub async fn start_at(&self, run: usize, verification: &str, listen: &str) -> Service {
+        let listen = listen.to_owned();
         let config = self.write_config(&listen, verification);
         let log = self.dir.join(format!("relayer-{run}.log"));
         let out = std::fs::File::create(&log).expect("relayer log");

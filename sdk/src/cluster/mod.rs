@@ -81,8 +81,21 @@ pub trait Cluster: Send + Sync {
     /// Sends a signed transaction without waiting for it to land; returns its signature.
     async fn send(&self, tx: &VersionedTransaction) -> ClusterResult<Signature>;
 
-    /// The status of each signature (`None`: not seen, or no longer remembered).
+    /// The status of each signature (`None`: not seen, or no longer remembered). A node only
+    /// remembers recent transactions here (its status cache: ~300 slots, about 2 minutes on
+    /// mainnet); cheap, for polling.
     async fn statuses(&self, signatures: &[Signature]) -> ClusterResult<Vec<Option<TxStatus>>>;
+
+    /// [`Cluster::statuses`] that also searches the node's transaction history, so a
+    /// transaction that landed long ago is still found. Dearer on a real node: for deciding
+    /// that a signature whose blockhash expired never landed (before signing anew), not for
+    /// polling. The default asks [`Cluster::statuses`] (a cluster that forgets nothing).
+    async fn statuses_with_history(
+        &self,
+        signatures: &[Signature],
+    ) -> ClusterResult<Vec<Option<TxStatus>>> {
+        self.statuses(signatures).await
+    }
 
     /// The log messages of a landed transaction (`None` if unknown).
     async fn logs(&self, signature: &Signature) -> ClusterResult<Option<Vec<String>>>;
@@ -137,8 +150,12 @@ pub trait Cluster: Send + Sync {
             if tokio::time::Instant::now() >= deadline
                 || self.block_height().await? > last_valid_block_height
             {
-                // One last look: it may have landed just now.
-                let last = self.statuses(&[signature]).await?.into_iter().next();
+                // One last look (history too: it may have landed long before a slow poll).
+                let last = self
+                    .statuses_with_history(&[signature])
+                    .await?
+                    .into_iter()
+                    .next();
                 return Ok(last.flatten().map(|s| (signature, s)));
             }
             tokio::time::sleep(std::time::Duration::from_millis(100)).await;

@@ -60,6 +60,38 @@ impl RpcCluster {
     }
 }
 
+impl RpcCluster {
+    /// `getSignatureStatuses` (with `searchTransactionHistory` when `history`), at most 256
+    /// signatures per call.
+    async fn read_statuses(
+        &self,
+        signatures: &[Signature],
+        history: bool,
+    ) -> ClusterResult<Vec<Option<TxStatus>>> {
+        let mut out = Vec::with_capacity(signatures.len());
+        for chunk in signatures.chunks(256) {
+            let response = if history {
+                self.client.get_signature_statuses_with_history(chunk).await
+            } else {
+                self.client.get_signature_statuses(chunk).await
+            }
+            .map_err(map_err)?;
+            out.extend(response.value.into_iter().map(|s| {
+                s.map(|s| TxStatus {
+                    slot: s.slot,
+                    confirmed: matches!(
+                        s.confirmation_status,
+                        Some(TransactionConfirmationStatus::Confirmed)
+                            | Some(TransactionConfirmationStatus::Finalized)
+                    ) || (s.confirmation_status.is_none() && s.confirmations.is_none()),
+                    err: s.err,
+                })
+            }));
+        }
+        Ok(out)
+    }
+}
+
 fn map_err(err: ClientError) -> ClusterError {
     if let Some(tx_err) = err.get_transaction_error() {
         return ClusterError::Refused(tx_err);
@@ -121,27 +153,14 @@ impl Cluster for RpcCluster {
     }
 
     async fn statuses(&self, signatures: &[Signature]) -> ClusterResult<Vec<Option<TxStatus>>> {
-        let mut out = Vec::with_capacity(signatures.len());
-        // getSignatureStatuses takes at most 256 signatures per call.
-        for chunk in signatures.chunks(256) {
-            let response = self
-                .client
-                .get_signature_statuses(chunk)
-                .await
-                .map_err(map_err)?;
-            out.extend(response.value.into_iter().map(|s| {
-                s.map(|s| TxStatus {
-                    slot: s.slot,
-                    confirmed: matches!(
-                        s.confirmation_status,
-                        Some(TransactionConfirmationStatus::Confirmed)
-                            | Some(TransactionConfirmationStatus::Finalized)
-                    ) || (s.confirmation_status.is_none() && s.confirmations.is_none()),
-                    err: s.err,
-                })
-            }));
-        }
-        Ok(out)
+        self.read_statuses(signatures, false).await
+    }
+
+    async fn statuses_with_history(
+        &self,
+        signatures: &[Signature],
+    ) -> ClusterResult<Vec<Option<TxStatus>>> {
+        self.read_statuses(signatures, true).await
     }
 
     async fn logs(&self, signature: &Signature) -> ClusterResult<Option<Vec<String>>> {
