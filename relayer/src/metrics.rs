@@ -257,6 +257,7 @@ impl Metrics {
             .flat_map(|c| c.desc().into_iter().map(|d| format!("toss_{}", d.fq_name)))
             .collect();
         names.push("toss_settlement_success_ratio".into());
+        names.push("toss_log_lines_lost_total".into());
         names.sort();
         names.dedup();
         names
@@ -281,7 +282,8 @@ impl Metrics {
         settled as f64 / (settled + rejected) as f64
     }
 
-    /// The Prometheus text exposition of every metric, plus the success-rate gauge.
+    /// The Prometheus text exposition of every metric, plus the success-rate gauge and the
+    /// count of log lines lost.
     pub fn render(&self) -> String {
         let mut out = Vec::new();
         // Encoding into a Vec cannot fail for well-formed metrics; an empty page is the
@@ -296,6 +298,15 @@ impl Metrics {
             "toss_settlement_success_ratio{{instance=\"{}\"}} {}\n",
             self.instance,
             self.success_rate()
+        ));
+        // Process-wide, like the log itself.
+        text.push_str(&format!(
+            "# HELP toss_log_lines_lost_total Log lines dropped because they could not be \
+             written (a full disk under the log)\n\
+             # TYPE toss_log_lines_lost_total counter\n\
+             toss_log_lines_lost_total{{instance=\"{}\"}} {}\n",
+            self.instance,
+            crate::logging::lines_lost()
         ));
         text
     }

@@ -351,6 +351,7 @@ pub async fn run(binary: PathBuf) {
         fee_payer: fee_payer_file,
         store: dir.join("relayer.sqlite"),
         database_url: None,
+        instance_id: None,
         mints: vec![mint],
         lookup_table: None,
         dir: dir.clone(),
@@ -658,7 +659,12 @@ pub async fn run(binary: PathBuf) {
             merchants: &merchants,
         };
         if scale.runs("kill") {
-            println!("{}", drills::kill(&ground, &scale).await);
+            println!("{}", drills::kill(&ground, &scale, false).await.0);
+        }
+        if scale.runs("kill-pg") {
+            let (line, ids) = drills::kill(&ground, &scale, true).await;
+            println!("{line}");
+            elsewhere.extend(ids);
         }
         if scale.runs("faults") {
             println!("{}", drills::faults(&ground, &scale).await);
@@ -667,7 +673,19 @@ pub async fn run(binary: PathBuf) {
             println!("{}", drills::load(&ground, &scale).await);
         }
         if scale.runs("database") {
-            let (line, ids) = drills::database(&ground, &scale).await;
+            let (line, ids) =
+                drills::database(&ground, &scale, drills::Outage::PostgresCrash).await;
+            println!("{line}");
+            elsewhere.extend(ids);
+        }
+        if scale.runs("disk") {
+            let (line, ids) =
+                drills::database(&ground, &scale, drills::Outage::SqliteDiskFull).await;
+            println!("{line}");
+            elsewhere.extend(ids);
+        }
+        if scale.runs("instances") {
+            let (line, ids) = drills::instances(&ground, &scale).await;
             println!("{line}");
             elsewhere.extend(ids);
         }

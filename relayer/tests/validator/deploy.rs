@@ -11,7 +11,7 @@ use crate::chain::Chain;
 use crate::node::Validator;
 use solana_pubkey::Pubkey;
 use solana_signer::Signer;
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 use std::process::Command;
 use std::time::{Duration, Instant};
 use toss_intent_processor::state::Config;
@@ -90,18 +90,7 @@ pub async fn config(chain: &Chain) -> Option<Config> {
 
 /// The `anchor` binary (see the module docs).
 pub fn anchor_bin() -> PathBuf {
-    if let Some(p) = std::env::var_os("TOSS_ANCHOR") {
-        return PathBuf::from(p);
-    }
-    let mut dirs: Vec<PathBuf> = std::env::var_os("PATH")
-        .map(|p| std::env::split_paths(&p).collect())
-        .unwrap_or_default();
-    if let Some(home) = std::env::var_os("HOME") {
-        dirs.push(Path::new(&home).join(".cargo/bin"));
-    }
-    dirs.into_iter()
-        .map(|d| d.join("anchor"))
-        .find(|p| p.is_file())
+    crate::node::tool("TOSS_ANCHOR", "anchor")
         .expect("anchor not found: run scripts/install-validator or set TOSS_ANCHOR")
 }
 

@@ -2,7 +2,8 @@
 //!
 //! - **kill**: `toss-relayer run` SIGKILLed at a random moment while intents pour in, then
 //!   restarted on the same store and address, `cycles` times; clients retry what was not
-//!   acknowledged (as a wallet does). Every acknowledged intent must settle once.
+//!   acknowledged (as a wallet does). Every acknowledged intent must settle once. Run on
+//!   SQLite (`kill`) and on PostgreSQL (`kill-pg`).
 //! - **faults**: the RPC proxy fails, stalls or loses 30 % of the relayer's requests for the
 //!   whole drill; every valid, funded intent must settle (none may end `rejected` because the
 //!   cluster misbehaved).
@@ -10,7 +11,12 @@
 //!   2xx and 429; acknowledgement latency p50/p99; every acknowledged intent settles.
 //! - **database**: the relayer on PostgreSQL (a cluster of the drill's own, started with
 //!   `scripts/pg`), the server crashed (`-m immediate`) while intents pour in and started
-//!   again: intake answers 503 meanwhile, nothing acknowledged is lost, everything settles.
+//!   again; and the relayer on SQLite with its disk full (`disk`: every write fails with
+//!   `EFBIG`) and then freed: intake answers 503 meanwhile, nothing acknowledged is lost,
+//!   everything settles.
+//! - **instances**: three `toss-relayer run` processes on one PostgreSQL database, intents
+//!   round robin; one SIGKILLed while it holds a sent batch; the other two take its batches
+//!   over after the lease lapses and everything settles exactly once.
 //!
 //! Each drill checks the chain itself: the program's events (no intent settled twice), every
 //! balance and nonce moved by exactly what settled. Scale: `TOSS_DRILLS=ci` (the default, what
@@ -30,6 +36,7 @@ use std::sync::atomic::Ordering;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 use tokio::task::JoinSet;
+use toss_relayer::store::Store as _;
 use toss_sdk::cluster::Cluster;
 use toss_sdk::{wallet, SignedIntent};
 
@@ -52,6 +59,8 @@ pub struct Scale {
     /// Database drill: intents, how long PostgreSQL stays down.
     pub db_intents: usize,
     pub db_outage: Duration,
+    /// Several-instances drill: intents.
+    pub instance_intents: usize,
 }
 
 impl Scale {
@@ -79,6 +88,7 @@ impl Scale {
                 load_rate: 20,
                 db_intents: 256,
                 db_outage: Duration::from_secs(10),
+                instance_intents: 256,
             }),
             Ok("ci") | Err(_) => Some(Scale {
                 name: "ci",
@@ -93,6 +103,7 @@ impl Scale {
                 load_rate: 10,
                 db_intents: 64,
                 db_outage: Duration::from_secs(5),
+                instance_intents: 64,
             }),
             Ok(other) => panic!("TOSS_DRILLS={other}: use ci, full or off"),
         }
@@ -110,8 +121,14 @@ pub struct Ground<'a> {
 impl Ground<'_> {
     /// SOL payers with `nonces` pool nonces each and a vault deposit.
     async fn payers(&self, count: usize, nonces: u32) -> Vec<Payer> {
+        self.payers_for(count, nonces, nonces).await
+    }
+
+    /// [`Ground::payers`] whose vaults cover `spends` intents each (more than `nonces` when
+    /// the pool is used again after a refresh, as the kill drill's cycles do).
+    async fn payers_for(&self, count: usize, nonces: u32, spends: u32) -> Vec<Payer> {
         let keys: Vec<Keypair> = (0..count).map(|_| Keypair::new()).collect();
-        let lamports = 1 + u64::from(nonces) / 100;
+        let lamports = 1 + u64::from(nonces + spends) / 100;
         self.chain
             .fund(
                 &keys.iter().map(Signer::pubkey).collect::<Vec<_>>(),
@@ -123,7 +140,7 @@ impl Ground<'_> {
             let cluster = self.chain.cluster.clone();
             set.spawn(async move {
                 // Every intent reserves at most ~1.03 M lamports (amount + max fee).
-                let deposit = SOL / 10 + u64::from(nonces) * 1_100_000;
+                let deposit = SOL / 10 + u64::from(spends) * 1_100_000;
                 wallet::deposit(cluster.as_ref(), &key, deposit)
                     .await
                     .expect("deposit");
@@ -235,12 +252,14 @@ async fn post(http: &reqwest::Client, url: &str, signed: &SignedIntent) -> Answe
     }
 }
 
-/// Posts until the relayer acknowledges (202 or 200), retrying refused connections (the
-/// relayer is restarting), 503 and 429 every 100 ms, as a wallet would; any other answer
-/// fails the drill.
+/// Posts until a relayer acknowledges (202 or 200), retrying refused connections (the
+/// relayer is restarting or dead), 503 and 429 every 100 ms, as a wallet would; each attempt
+/// goes to the next of `urls` (a wallet that knows several relayers), starting at `first`.
+/// Any other answer fails the drill.
 async fn post_until_acked(
     http: &reqwest::Client,
-    url: &str,
+    urls: &[String],
+    first: usize,
     signed: &SignedIntent,
     limit: Duration,
 ) -> Answer {
@@ -248,6 +267,7 @@ async fn post_until_acked(
     let mut attempts = 0;
     let mut seen: HashMap<String, u32> = HashMap::new();
     loop {
+        let url = &urls[(first + attempts as usize) % urls.len()];
         attempts += 1;
         let a = post(http, url, signed).await;
         let what = format!(
@@ -265,7 +285,11 @@ async fn post_until_acked(
                 }
             }
             None | Some(StatusCode::SERVICE_UNAVAILABLE | StatusCode::TOO_MANY_REQUESTS) => {}
-            Some(other) => panic!("intent {} answered {other}", hex::encode(signed.id())),
+            Some(other) => panic!(
+                "intent {} answered {other} {}",
+                hex::encode(signed.id()),
+                a.code.as_deref().unwrap_or("")
+            ),
         }
         assert!(
             started.elapsed() < limit,
@@ -282,23 +306,58 @@ fn submit_retrying(
     sent: &[Sent],
     clients: usize,
 ) -> tokio::task::JoinHandle<Vec<Answer>> {
+    submit_spread(&[url.to_owned()], sent, clients)
+}
+
+/// [`submit_retrying`] over several relayers: intent `j` goes to `urls[j % n]` first (round
+/// robin), a retry to the next one.
+fn submit_spread(
+    urls: &[String],
+    sent: &[Sent],
+    clients: usize,
+) -> tokio::task::JoinHandle<Vec<Answer>> {
     let signed: Arc<Vec<SignedIntent>> = Arc::new(sent.iter().map(|s| s.signed.clone()).collect());
-    let url = url.to_owned();
+    let urls: Arc<Vec<String>> = Arc::new(urls.to_vec());
     tokio::spawn(async move {
         let http = reqwest::Client::new();
         let mut set = JoinSet::new();
         for c in 0..clients {
-            let (http, url, signed) = (http.clone(), url.clone(), signed.clone());
+            let (http, urls, signed) = (http.clone(), urls.clone(), signed.clone());
             set.spawn(async move {
                 let mut out = Vec::new();
-                for s in signed.iter().skip(c).step_by(clients) {
-                    out.push(post_until_acked(&http, &url, s, Duration::from_secs(180)).await);
+                for (j, s) in signed.iter().enumerate().skip(c).step_by(clients) {
+                    out.push(post_until_acked(&http, &urls, j, s, Duration::from_secs(180)).await);
                 }
                 out
             });
         }
         set.join_all().await.into_iter().flatten().collect()
     })
+}
+
+/// Waits (up to 300 s) until every intent of `wave` is final, as `relayer` reports it, and
+/// fails the drill `what` unless each one settled, showing `logs()` (the relayers' log tails).
+async fn expect_settled(
+    relayer: &crate::service::Service,
+    wave: &[Sent],
+    what: &str,
+    logs: impl Fn() -> String,
+) {
+    let statuses = relayer
+        .wait_final(
+            &wave.iter().map(|s| s.signed.clone()).collect::<Vec<_>>(),
+            Duration::from_secs(300),
+        )
+        .await;
+    for (s, st) in wave.iter().zip(&statuses) {
+        assert_eq!(
+            st["status"],
+            "settled",
+            "{what}: {} {st}\n{}",
+            hex::encode(s.signed.id()),
+            logs()
+        );
+    }
 }
 
 /// A small deterministic generator (splitmix64) for the kill moments.
@@ -329,13 +388,57 @@ fn count_in(store: &std::path::Path, ids: &[[u8; 32]], status: &str) -> usize {
         .count()
 }
 
-/// The kill drill (see the module docs). Returns its figures line.
-pub async fn kill(g: &Ground<'_>, scale: &Scale) -> String {
+/// Intents of `ids` in `status` in the store `setup` points the relayer at.
+async fn count_status(setup: &Setup, ids: &[[u8; 32]], status: &str) -> usize {
+    let Some(url) = &setup.database_url else {
+        return count_in(&setup.store, ids, status);
+    };
+    let store = toss_relayer::store::PgStore::connect(url)
+        .await
+        .expect("drill store");
+    store
+        .get_many(ids.to_vec())
+        .await
+        .expect("intents")
+        .iter()
+        .flatten()
+        .filter(|r| r.status.as_str() == status)
+        .count()
+}
+
+/// A fresh schema on the drill's own PostgreSQL cluster; its URL.
+async fn drill_schema(name: &str) -> String {
+    let base = drill_pg("start");
+    let schema = format!("{name}_{}_{}", std::process::id(), toss_relayer::now_ms());
+    toss_relayer::store::PgStore::schema_url(&base, &schema)
+        .await
+        .expect("drill schema")
+}
+
+/// The kill drill (see the module docs) on SQLite, or on PostgreSQL (`postgres`: a schema of
+/// the drill's own cluster). Returns its figures line and the intents it settled.
+pub async fn kill(g: &Ground<'_>, scale: &Scale, postgres: bool) -> (String, Vec<[u8; 32]>) {
     let started = Instant::now();
-    let mut payers = g.payers(scale.kill_payers, scale.kill_per_payer).await;
+    let setup = if postgres {
+        Setup {
+            database_url: Some(drill_schema("kill").await),
+            instance_id: Some("kill-pg".into()),
+            ..g.setup.clone()
+        }
+    } else {
+        g.setup.clone()
+    };
+    let cycles = scale.kill_cycles as u32;
+    let mut payers = g
+        .payers_for(
+            scale.kill_payers,
+            scale.kill_per_payer,
+            scale.kill_per_payer * cycles,
+        )
+        .await;
     let before = g.before(&payers).await;
     let listen = format!("127.0.0.1:{}", free_port());
-    let mut relayer = g.setup.start_at(100, "auto", &listen).await;
+    let mut relayer = setup.start_at(100, "auto", &listen).await;
     let url = relayer.url.clone();
     let mut draw = Draw(0x7055_d111);
     let mut all = Vec::new();
@@ -351,38 +454,31 @@ pub async fn kill(g: &Ground<'_>, scale: &Scale) -> String {
         tokio::time::sleep(Duration::from_millis(draw.below(1_500))).await;
         relayer.kill();
         let killed = Instant::now();
-        in_flight += count_in(&g.setup.store, &ids, "submitted");
-        relayer = g.setup.start_at(101 + cycle, "auto", &listen).await;
+        in_flight += count_status(&setup, &ids, "submitted").await;
+        relayer = setup.start_at(101 + cycle, "auto", &listen).await;
         recoveries.push(killed.elapsed().as_millis() as i64);
         let answers = clients.await.expect("clients");
         retried += answers.iter().filter(|a| a.attempts > 1).count();
-        let statuses = relayer
-            .wait_final(
-                &wave.iter().map(|s| s.signed.clone()).collect::<Vec<_>>(),
-                Duration::from_secs(300),
-            )
-            .await;
+        expect_settled(
+            &relayer,
+            &wave,
+            &format!("kill drill cycle {cycle}"),
+            || relayer.log_tail(),
+        )
+        .await;
         finals.push(killed.elapsed().as_millis() as i64);
-        for (s, st) in wave.iter().zip(&statuses) {
-            assert_eq!(
-                st["status"],
-                "settled",
-                "kill drill cycle {cycle}: {} {st}\n{}",
-                hex::encode(s.signed.id()),
-                relayer.log_tail()
-            );
-        }
         all.extend(wave);
     }
     account_for(g.chain, &relayer, &all, &before, &HashMap::new()).await;
     drop(relayer);
     recoveries.sort_unstable();
     finals.sort_unstable();
-    format!(
-        "kill drill ({}): {} cycles, {} intents acknowledged, {} settled once on chain, 0 lost, \
-         0 twice; {in_flight} in flight at the kills, {retried} retried by clients; restart to \
-         healthy p50 {} ms max {} ms; kill to wave final p50 {} ms max {} ms; {:.1} s",
+    let line = format!(
+        "kill drill ({}, {}): {} cycles, {} intents acknowledged, {} settled once on chain, 0 \
+         lost, 0 twice; {in_flight} in flight at the kills, {retried} retried by clients; \
+         restart to healthy p50 {} ms max {} ms; kill to wave final p50 {} ms max {} ms; {:.1} s",
         scale.name,
+        if postgres { "PostgreSQL" } else { "SQLite" },
         scale.kill_cycles,
         all.len(),
         all.len(),
@@ -391,7 +487,8 @@ pub async fn kill(g: &Ground<'_>, scale: &Scale) -> String {
         percentile(&finals, 0.5),
         finals.last().copied().unwrap_or(0),
         started.elapsed().as_secs_f64(),
-    )
+    );
+    (line, all.iter().map(|s| s.signed.id()).collect())
 }
 
 /// The RPC-fault drill (see the module docs). Returns its figures line.
@@ -633,47 +730,92 @@ fn drill_pg(cmd: &str) -> String {
     String::from_utf8_lossy(&out.stdout).trim().to_owned()
 }
 
-/// The database drill (see the module docs). Returns its figures line and the intents it
-/// settled (through the PostgreSQL store, not the suite's SQLite file).
-pub async fn database(g: &Ground<'_>, scale: &Scale) -> (String, Vec<[u8; 32]>) {
-    let base = drill_pg("start");
-    let schema = format!("drill_{}_{}", std::process::id(), toss_relayer::now_ms());
-    let url = toss_relayer::store::PgStore::schema_url(&base, &schema)
-        .await
-        .expect("drill schema");
-    let setup = Setup {
-        database_url: Some(url),
-        ..g.setup.clone()
+/// How the database drill takes the store away.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Outage {
+    /// The relayer on PostgreSQL; the server crashed (`-m immediate`), then started again.
+    PostgresCrash,
+    /// The relayer on SQLite; its disk "fills up": a file-size limit of one byte (`prlimit
+    /// --fsize`, with `SIGXFSZ` ignored) makes every write fail with `EFBIG`, then is lifted.
+    SqliteDiskFull,
+}
+
+/// Sets the relayer process' soft file-size limit (`prlimit --fsize=<soft>:`; the hard limit
+/// stays, so lifting it again needs no privilege).
+fn fsize(pid: u32, limit: &str) {
+    let out = std::process::Command::new("prlimit")
+        .arg(format!("--pid={pid}"))
+        .arg(format!("--fsize={limit}:"))
+        .output()
+        .expect("prlimit (util-linux) runs");
+    assert!(
+        out.status.success(),
+        "prlimit --fsize={limit}: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+}
+
+/// The database drill (see the module docs), with the store taken away as `outage` says.
+/// Returns its figures line and the intents it settled (through a store of its own, not the
+/// suite's SQLite file).
+pub async fn database(g: &Ground<'_>, scale: &Scale, outage: Outage) -> (String, Vec<[u8; 32]>) {
+    let setup = match outage {
+        Outage::PostgresCrash => Setup {
+            database_url: Some(drill_schema("drill").await),
+            ..g.setup.clone()
+        },
+        Outage::SqliteDiskFull => Setup {
+            store: g.setup.dir.join("disk-drill.sqlite"),
+            instance_id: Some("disk".into()),
+            ..g.setup.clone()
+        },
     };
     let per_payer = scale.db_intents.div_ceil(8) as u32;
     let payers = g.payers(8, per_payer).await;
     let before = g.before(&payers).await;
-    let wave = g.wave(&payers, per_payer, 11_000).await;
-    let relayer = setup.start_with(400, "auto").await;
-    let started = Instant::now();
-    let clients = submit_retrying(&relayer.url, &wave, 8);
-    // Down while the wave pours in: some acknowledged before, some refused meanwhile.
-    let http = reqwest::Client::new();
-    let acked_before = loop {
-        let mut n = 0;
-        for s in &wave {
-            n += usize::from(relayer_has(&http, &relayer.url, &s.signed.id()).await);
-        }
-        if n >= wave.len() / 4 || started.elapsed() > Duration::from_secs(60) {
-            break n;
-        }
-        tokio::time::sleep(Duration::from_millis(50)).await;
+    let salt = if outage == Outage::PostgresCrash {
+        11_000
+    } else {
+        13_000
     };
-    drill_pg("crash");
+    let wave = g.wave(&payers, per_payer, salt).await;
+    let relayer = match outage {
+        Outage::PostgresCrash => setup.start_with(400, "auto").await,
+        Outage::SqliteDiskFull => setup.start_disk_limitable(450).await,
+    };
+    // Half the wave acknowledged (and settling) before the store goes away; the other half
+    // handed in while it is away: refused with 503 until it is back, never acknowledged
+    // unstored.
+    let (early, late) = wave.split_at(wave.len() / 2);
+    let mut answers = submit_retrying(&relayer.url, early, 8)
+        .await
+        .expect("clients");
+    let acked_before = answers.len();
+    let http = reqwest::Client::new();
+    match outage {
+        Outage::PostgresCrash => {
+            drill_pg("crash");
+        }
+        Outage::SqliteDiskFull => fsize(relayer.pid(), "1"),
+    }
     let down = Instant::now();
+    let clients = submit_retrying(&relayer.url, late, 8);
     let mut refused = 0usize;
+    let mut seen: HashMap<String, u32> = HashMap::new();
     while down.elapsed() < scale.db_outage {
         // What a wallet sees meanwhile: 503, never a 2xx for an intent that was not stored.
-        let probe = &wave[wave.len() - 1].signed;
+        let probe = &wave[wave.len() - 1].signed; // the last of `late`
         let r = post(&http, &relayer.url, probe).await;
         if r.status == Some(StatusCode::SERVICE_UNAVAILABLE) {
             refused += 1;
         }
+        *seen
+            .entry(format!(
+                "{} {}",
+                r.status.map_or(0, |s| s.as_u16()),
+                r.code.as_deref().unwrap_or("")
+            ))
+            .or_default() += 1;
         assert_ne!(
             r.status,
             Some(StatusCode::ACCEPTED),
@@ -681,35 +823,47 @@ pub async fn database(g: &Ground<'_>, scale: &Scale) -> (String, Vec<[u8; 32]>) 
         );
         tokio::time::sleep(Duration::from_millis(100)).await;
     }
-    drill_pg("start");
+    assert!(
+        refused > 0,
+        "no probe was refused while the store was down: {seen:?}\n{}",
+        relayer.log_tail()
+    );
     let back = Instant::now();
-    let answers = clients.await.expect("clients");
-    let acked_s = back.elapsed().as_secs_f64();
-    let statuses = relayer
-        .wait_final(
-            &wave.iter().map(|s| s.signed.clone()).collect::<Vec<_>>(),
-            Duration::from_secs(300),
-        )
-        .await;
-    for (s, st) in wave.iter().zip(&statuses) {
-        assert_eq!(
-            st["status"],
-            "settled",
-            "database drill: {} {st}\n{}",
-            hex::encode(s.signed.id()),
-            relayer.log_tail()
-        );
+    match outage {
+        Outage::PostgresCrash => {
+            drill_pg("start");
+        }
+        Outage::SqliteDiskFull => fsize(relayer.pid(), "unlimited"),
     }
+    answers.extend(clients.await.expect("clients"));
+    let acked_s = back.elapsed().as_secs_f64();
+    expect_settled(
+        &relayer,
+        &wave,
+        &format!("database drill ({outage:?})"),
+        || relayer.log_tail(),
+    )
+    .await;
     let final_s = back.elapsed().as_secs_f64();
     account_for(g.chain, &relayer, &wave, &before, &HashMap::new()).await;
     let retried = answers.iter().filter(|a| a.attempts > 1).count();
+    // On the full disk the relayer's own log could not be written either: it dropped those
+    // lines and kept working.
+    let lines_lost = relayer.metric("toss_log_lines_lost_total").await;
+    if outage == Outage::SqliteDiskFull {
+        assert!(lines_lost > 0.0, "the log was on the full disk too");
+    }
     drop(relayer);
+    let what = match outage {
+        Outage::PostgresCrash => "PostgreSQL crashed (-m immediate)",
+        Outage::SqliteDiskFull => "SQLite disk full (every write EFBIG)",
+    };
     let line = format!(
-        "database drill ({}): PostgreSQL crashed (-m immediate) for {:.1} s under load; \
-         {acked_before}+ acknowledged before the crash; {refused} probes answered 503 \
-         meanwhile, 0 acknowledged; {} intents, {retried} \
+        "database drill ({}): {what} for {:.1} s under load; \
+         {acked_before} acknowledged before; {refused} probes answered 503 \
+         meanwhile, 0 acknowledged; {lines_lost} log lines lost; {} intents, {retried} \
          retried by clients, all acknowledged {acked_s:.1} s and all settled once {final_s:.1} s \
-         after the restart",
+         after it was brought back",
         scale.name,
         scale.db_outage.as_secs_f64(),
         wave.len(),
@@ -717,10 +871,145 @@ pub async fn database(g: &Ground<'_>, scale: &Scale) -> (String, Vec<[u8; 32]>) 
     (line, wave.iter().map(|s| s.signed.id()).collect())
 }
 
-/// True when the relayer knows the intent (`GET /v1/intents/{id}` answers 200).
-async fn relayer_has(http: &reqwest::Client, url: &str, id: &[u8; 32]) -> bool {
-    http.get(format!("{url}/v1/intents/{}", hex::encode(id)))
-        .send()
+/// The several-instances drill: three `toss-relayer run` processes on one PostgreSQL
+/// database (the drill's own cluster), each with its own fee payer and instance id; intents
+/// go round robin to all three (a client that finds one dead moves to the next). The first
+/// instance is SIGKILLed the moment it holds a batch it has sent but not finished; the other
+/// two must take its batches over once their leases lapse, read the recorded signatures first,
+/// and finish everything exactly once. Returns its figures line and the intents it settled.
+pub async fn instances(g: &Ground<'_>, scale: &Scale) -> (String, Vec<[u8; 32]>) {
+    const N: usize = 3;
+    let started = Instant::now();
+    let url = drill_schema("instances").await;
+    let mut setups = Vec::new();
+    let mut fee_payers = Vec::new();
+    for i in 0..N {
+        let key = Keypair::new();
+        let file = g.setup.dir.join(format!("fee-payer-instance-{i}.json"));
+        toss_sdk::keys::write_keypair_file(&key, &file).expect("fee payer file");
+        fee_payers.push(key.pubkey());
+        setups.push(Setup {
+            database_url: Some(url.clone()),
+            instance_id: Some(format!("drill-{i}")),
+            fee_payer: file,
+            ..g.setup.clone()
+        });
+    }
+    g.chain.fund(&fee_payers, 20 * SOL).await;
+    for (payer, mint) in fee_payers.iter().zip(g.setup.mints.iter().cycle()) {
+        g.chain.ata(payer, mint, 0).await;
+    }
+    let per_payer = scale.instance_intents.div_ceil(8) as u32;
+    let payers = g.payers(8, per_payer).await;
+    let before = g.before(&payers).await;
+    let wave = g.wave(&payers, per_payer, 12_000).await;
+    let mut relayers = Vec::new();
+    for (i, setup) in setups.iter().enumerate() {
+        relayers.push(setup.start_with(500 + i, "auto").await);
+    }
+    let urls: Vec<String> = relayers.iter().map(|r| r.url.clone()).collect();
+    let store = toss_relayer::store::PgStore::connect(&url)
         .await
-        .is_ok_and(|r| r.status() == StatusCode::OK)
+        .expect("drill store");
+    let posted = Instant::now();
+    let clients = submit_spread(&urls, &wave, 12);
+    // Kill the victim at a random moment of the load, as soon as it drives a batch it has
+    // already sent.
+    tokio::time::sleep(Duration::from_millis(Draw(0x1257_a9ce).below(2_000))).await;
+    let victim_batches: Vec<i64> = loop {
+        let sent: Vec<i64> = store
+            .unfinished_batches()
+            .await
+            .expect("batches")
+            .iter()
+            .filter(|b| b.signature.is_some() && b.owner.as_deref() == Some("drill-0"))
+            .map(|b| b.batch_id)
+            .collect();
+        if !sent.is_empty() {
+            break sent;
+        }
+        assert!(
+            posted.elapsed() < Duration::from_secs(120),
+            "instance drill-0 never held a sent batch in 120 s:\n{}",
+            relayers[0].log_tail()
+        );
+        tokio::time::sleep(Duration::from_millis(10)).await;
+    };
+    let victim = relayers.remove(0);
+    let owned: usize = {
+        let all = store.unfinished_batches().await.expect("batches");
+        all.iter()
+            .filter(|b| b.owner.as_deref() == Some("drill-0"))
+            .map(|b| b.intent_ids.len())
+            .sum()
+    };
+    victim.kill();
+    let killed = Instant::now();
+    let answers = clients.await.expect("clients");
+    let acked_s = posted.elapsed().as_secs_f64();
+    let retried = answers.iter().filter(|a| a.attempts > 1).count();
+    expect_settled(&relayers[0], &wave, "instances drill", || {
+        format!(
+            "--- drill-1\n{}\n--- drill-2\n{}",
+            relayers[0].log_tail(),
+            relayers[1].log_tail()
+        )
+    })
+    .await;
+    let final_s = killed.elapsed().as_secs_f64();
+    account_for(g.chain, &relayers[0], &wave, &before, &HashMap::new()).await;
+    // The victim's batches: finished by a survivor that took them over after the lease.
+    let mut taken = 0;
+    for id in &victim_batches {
+        let b = store
+            .get_batch(*id)
+            .await
+            .expect("batch")
+            .expect("batch row");
+        assert!(
+            b.state.is_final(),
+            "batch {id} of drill-0 left {:?}",
+            b.state
+        );
+        assert_ne!(b.owner.as_deref(), Some("drill-0"), "batch {id}");
+        taken += usize::from(b.takeovers >= 1);
+    }
+    assert_eq!(
+        taken,
+        victim_batches.len(),
+        "every sent batch of drill-0 taken over"
+    );
+    assert!(
+        store
+            .unfinished_batches()
+            .await
+            .expect("batches")
+            .is_empty(),
+        "batches left unfinished"
+    );
+    let mut takeovers = 0.0;
+    let mut landed = Vec::new();
+    for r in &relayers {
+        takeovers += r.metric("toss_lease_takeovers_total").await;
+        landed.push(
+            r.metric("toss_settle_transactions_landed_total{form=\"compact\"}")
+                .await
+                + r.metric("toss_settle_transactions_landed_total{form=\"precompile\"}")
+                    .await,
+        );
+    }
+    assert!(takeovers >= 1.0, "the survivors counted their takeovers");
+    drop(relayers);
+    let line = format!(
+        "instances drill ({}): {N} toss-relayer processes on one PostgreSQL, {} intents round \
+         robin, {retried} retried by clients after the kill; drill-0 SIGKILLed holding {} sent \
+         batch(es) ({owned} intents in its batches); {takeovers} lease takeovers by the others, \
+         who landed {landed:?} transactions; all acknowledged {acked_s:.1} s after the first post, \
+         all settled once on chain {final_s:.1} s after the kill; {:.1} s",
+        scale.name,
+        wave.len(),
+        victim_batches.len(),
+        started.elapsed().as_secs_f64(),
+    );
+    (line, wave.iter().map(|s| s.signed.id()).collect())
 }

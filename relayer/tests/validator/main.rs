@@ -17,8 +17,11 @@
 //! 4. crash: SIGKILL in the middle of a batch, restart on the same SQLite file;
 //! 5. lost transaction: the RPC proxy loses every send until the blockhash expires; the
 //!    relayer re-signs and the intent lands once;
-//! 6. drills (`drills.rs`, scale from `TOSS_DRILLS`): SIGKILL cycles under load, 30 % RPC
-//!    faults, 64 clients at a fixed rate.
+//! 6. drills (`drills.rs`, scale from `TOSS_DRILLS`, names in `TOSS_DRILL_ONLY`): SIGKILL
+//!    cycles under load on SQLite (`kill`) and PostgreSQL (`kill-pg`), 30 % RPC faults
+//!    (`faults`), 64 clients at a fixed rate (`load`), PostgreSQL crashed (`database`), the
+//!    SQLite disk full (`disk`), three relayers on one PostgreSQL with one SIGKILLed
+//!    (`instances`).
 
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::too_many_lines)]
 

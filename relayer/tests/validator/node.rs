@@ -18,7 +18,13 @@ const DYNAMIC_PORTS: u16 = 40;
 /// The validator binary: `$TOSS_TEST_VALIDATOR`, else `solana-test-validator` on `PATH` or in
 /// `~/.cargo/bin` (where `scripts/install-validator` puts it).
 pub fn binary() -> Option<PathBuf> {
-    if let Some(p) = std::env::var_os("TOSS_TEST_VALIDATOR") {
+    tool("TOSS_TEST_VALIDATOR", "solana-test-validator")
+}
+
+/// A tool `scripts/install-validator` installs: the path in `$env` if set, else `name` on
+/// `PATH` or in `~/.cargo/bin`.
+pub fn tool(env: &str, name: &str) -> Option<PathBuf> {
+    if let Some(p) = std::env::var_os(env) {
         return Some(PathBuf::from(p));
     }
     let mut dirs: Vec<PathBuf> = std::env::var_os("PATH")
@@ -27,9 +33,7 @@ pub fn binary() -> Option<PathBuf> {
     if let Some(home) = std::env::var_os("HOME") {
         dirs.push(Path::new(&home).join(".cargo/bin"));
     }
-    dirs.into_iter()
-        .map(|d| d.join("solana-test-validator"))
-        .find(|p| p.is_file())
+    dirs.into_iter().map(|d| d.join(name)).find(|p| p.is_file())
 }
 
 /// A running validator.

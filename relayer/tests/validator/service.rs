@@ -25,6 +25,8 @@ pub struct Setup {
     pub store: PathBuf,
     /// A PostgreSQL URL instead of the SQLite file, when set.
     pub database_url: Option<String>,
+    /// `[store] instance_id` (default: derived from the fee payer).
+    pub instance_id: Option<String>,
     /// Token mints accepted.
     pub mints: Vec<Pubkey>,
     /// Address lookup table for v0 transactions, if any.
@@ -97,6 +99,7 @@ breaker_cooldown_ms = 1000
 
 [tables]
 interval_ms = 200
+state_path = "{tables}"
 
 [reconcile]
 sweep_interval_ms = 1000
@@ -107,13 +110,35 @@ filter = "toss_relayer=debug,warn"
             rpc = self.rpc_url,
             program = self.program_id,
             fee_payer = self.fee_payer.display(),
-            store = match &self.database_url {
-                Some(url) => format!("kind = \"postgres\"\nurl = \"{url}\"\nlease_ms = 5000"),
-                None => format!("kind = \"sqlite\"\npath = \"{}\"", self.store.display()),
+            store = match (&self.database_url, &self.instance_id) {
+                (Some(url), Some(id)) => format!(
+                    "kind = \"postgres\"\nurl = \"{url}\"\nlease_ms = 5000\ninstance_id = \"{id}\""
+                ),
+                (Some(url), None) => {
+                    format!("kind = \"postgres\"\nurl = \"{url}\"\nlease_ms = 5000")
+                }
+                (None, _) => format!("kind = \"sqlite\"\npath = \"{}\"", self.store.display()),
             },
+            // Never the working directory (the source tree): one file per fee payer here.
+            tables = self
+                .dir
+                .join(format!(
+                    "tables-{}.json",
+                    self.instance_id.as_deref().unwrap_or(
+                        &self
+                            .fee_payer
+                            .file_stem()
+                            .map(|s| s.to_string_lossy().into_owned())
+                            .unwrap_or_default()
+                    )
+                ))
+                .display(),
             mints = mints.join(", "),
         );
-        let path = self.dir.join("relayer.toml");
+        let path = self.dir.join(format!(
+            "relayer-{}.toml",
+            self.instance_id.as_deref().unwrap_or("main")
+        ));
         std::fs::write(&path, text).expect("relayer config");
         path
     }
@@ -132,11 +157,41 @@ filter = "toss_relayer=debug,warn"
 
     /// [`Setup::start_with`] listening on `listen` (a restart keeps its clients' address).
     pub async fn start_at(&self, run: usize, verification: &str, listen: &str) -> Service {
+        self.launch(run, verification, listen, Command::new(relayer_bin()), true)
+            .await
+    }
+
+    /// [`Setup::start`] with `SIGXFSZ` ignored, so that a file-size limit set later with
+    /// `prlimit` (the disk-full drill) makes its writes fail with `EFBIG`, as on a full disk,
+    /// instead of killing it. Its stdout and stderr go straight to the log file, on the same
+    /// "full disk".
+    pub async fn start_disk_limitable(&self, run: usize) -> Service {
+        let mut sh = Command::new("sh");
+        sh.arg("-c")
+            .arg("trap '' XFSZ; exec \"$0\" \"$@\"")
+            .arg(relayer_bin());
+        let listen = format!("127.0.0.1:{}", free_port());
+        self.launch(run, "auto", &listen, sh, false).await
+    }
+
+    async fn launch(
+        &self,
+        run: usize,
+        verification: &str,
+        listen: &str,
+        mut command: Command,
+        piped: bool,
+    ) -> Service {
         let listen = listen.to_owned();
         let config = self.write_config(&listen, verification);
         let log = self.dir.join(format!("relayer-{run}.log"));
-        let out = std::fs::File::create(&log).expect("relayer log");
-        let child = Command::new(relayer_bin())
+        std::fs::File::create(&log).expect("relayer log");
+        // Appending: the two pipes' lines never overwrite each other.
+        let out = std::fs::OpenOptions::new()
+            .append(true)
+            .open(&log)
+            .expect("relayer log");
+        command
             .arg("run")
             .arg("--config")
             .arg(&config)
@@ -146,11 +201,26 @@ filter = "toss_relayer=debug,warn"
             .env_remove("TOSS_FEE_PAYER")
             .env_remove("TOSS_STORE_PATH")
             .env_remove("RUST_LOG")
-            .stdin(Stdio::null())
-            .stdout(out.try_clone().expect("log"))
-            .stderr(out)
-            .spawn()
-            .expect("start toss-relayer");
+            .stdin(Stdio::null());
+        let child = if piped {
+            // Its output reaches the log through pipes, copied by this process.
+            let mut child = command
+                .stdout(Stdio::piped())
+                .stderr(Stdio::piped())
+                .spawn()
+                .expect("start toss-relayer");
+            if let (Some(o), Some(e)) = (child.stdout.take(), child.stderr.take()) {
+                copy_to(o, out.try_clone().expect("log"));
+                copy_to(e, out);
+            }
+            child
+        } else {
+            command
+                .stdout(out.try_clone().expect("log"))
+                .stderr(out)
+                .spawn()
+                .expect("start toss-relayer")
+        };
         let mut service = Service {
             child,
             url: format!("http://{listen}"),
@@ -160,6 +230,13 @@ filter = "toss_relayer=debug,warn"
         service.wait_healthy().await;
         service
     }
+}
+
+/// Copies `from` into `to` on a thread of its own until the relayer closes it.
+fn copy_to(mut from: impl std::io::Read + Send + 'static, mut to: std::fs::File) {
+    std::thread::spawn(move || {
+        let _ = std::io::copy(&mut from, &mut to);
+    });
 }
 
 impl Service {
@@ -290,6 +367,11 @@ impl Service {
             tokio::time::sleep(Duration::from_millis(250)).await;
         }
         out
+    }
+
+    /// Its process id.
+    pub fn pid(&self) -> u32 {
+        self.child.id()
     }
 
     /// SIGKILL: no drain, no flush beyond what SQLite already committed.
