@@ -65,11 +65,23 @@ where
         .and_then(|f| EnvFilter::try_new(f).ok())
         .or_else(|| EnvFilter::try_new(&log.filter).ok())
         .unwrap_or_else(|| EnvFilter::new("info"));
+    build(filter, log.format, writer)
+}
+
+/// [`subscriber`] with `filter` as given (`RUST_LOG` not consulted).
+fn build<W>(
+    filter: EnvFilter,
+    format: LogFormat,
+    writer: W,
+) -> Box<dyn tracing::Subscriber + Send + Sync>
+where
+    W: for<'a> MakeWriter<'a> + Send + Sync + 'static,
+{
     let builder = tracing_subscriber::fmt()
         .with_env_filter(filter)
         .with_writer(writer)
         .log_internal_errors(false);
-    match log.format {
+    match format {
         LogFormat::Json => Box::new(builder.json().finish()),
         LogFormat::Text => Box::new(builder.finish()),
     }
@@ -110,12 +122,9 @@ mod tests {
     #[test]
     fn logging_to_a_full_disk_drops_lines_in_both_formats() {
         for format in [LogFormat::Text, LogFormat::Json] {
-            let log = LogConfig {
-                format,
-                filter: "trace".into(),
-            };
             let before = lines_lost();
-            let sub = subscriber(&log, || Lossy(Full));
+            // Not `subscriber`: `RUST_LOG` (scripts/test sets `error`) must not filter these.
+            let sub = build(EnvFilter::new("trace"), format, || Lossy(Full));
             tracing::subscriber::with_default(sub, || {
                 tracing::error!(intent = "ab", "store write failed");
                 tracing::info!("still running");
