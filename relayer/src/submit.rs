@@ -152,7 +152,10 @@ async fn drive(ctx: &Ctx, batch: &Batch) -> Result<SendOutcome, RelayerError> {
             Err(e) => {
                 failures += 1;
                 if failures > max_retries {
-                    return Err(e);
+                    // The cluster could not say what became of the earlier signatures: this
+                    // round ran out like any other; the batch resumes from the sweeper.
+                    tracing::debug!(error = %e, "earlier signatures unknown; round over");
+                    return Ok(SendOutcome::RetriesExhausted);
                 }
                 tokio::time::sleep(backoff(ctx, failures)).await;
                 continue;
