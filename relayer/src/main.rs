@@ -280,11 +280,26 @@ async fn run(
                 .as_ref()
                 .map(|u| u.expose().clone())
                 .unwrap_or_default();
-            Arc::new(
-                toss_relayer::store::PgStore::connect(&url)
-                    .await
-                    .context("postgres store ([store] url / TOSS_DATABASE_URL)")?,
-            )
+            let pg = toss_relayer::store::PgStore::connect(&url)
+                .await
+                .context("postgres store ([store] url / TOSS_DATABASE_URL)")?;
+            let tls = pg.tls_version().await.ok().flatten();
+            if pg.server_authenticated() || pg.is_local() {
+                tracing::info!(
+                    sslmode = pg.ssl_mode().as_str(),
+                    tls = ?tls,
+                    server_authenticated = pg.server_authenticated(),
+                    "postgres store connected"
+                );
+            } else {
+                tracing::warn!(
+                    sslmode = pg.ssl_mode().as_str(),
+                    tls = ?tls,
+                    "postgres: the database server is not authenticated; for a database on \
+                     another machine set sslmode=verify-full and sslrootcert in the URL"
+                );
+            }
+            Arc::new(pg)
         }
     };
     let listener = tokio::net::TcpListener::bind(&config.server.listen)

@@ -26,7 +26,7 @@ mod status;
 #[cfg(test)]
 mod tests;
 
-pub use postgres::{PgStore, PG_MIGRATIONS};
+pub use postgres::{PgStore, SslMode, PG_MIGRATIONS};
 pub use schema::{Migration, MIGRATIONS};
 pub use sqlite::{SqliteStore, StoreStats, MAX_GROUP_COMMIT};
 pub use status::{BatchState, Status, UnknownState};

@@ -17,6 +17,8 @@ use async_trait::async_trait;
 use deadpool_postgres::{Manager, ManagerConfig, Pool, RecyclingMethod, Runtime};
 use tokio_postgres::NoTls;
 
+use self::tls::DbTarget;
+
 use super::{
     Actor, AuditRow, BatchRecord, BatchState, InsertOutcome, IntentId, IntentRecord, Lease,
     NewIntent, Status, Store, StoreError, StoreResult, Transition,
@@ -25,9 +27,11 @@ use super::{
 mod reads;
 mod rows;
 mod schema;
+pub(crate) mod tls;
 mod writes;
 
 pub use schema::PG_MIGRATIONS;
+pub use tls::SslMode;
 
 /// Connections per relayer instance.
 const POOL_SIZE: usize = 16;
@@ -41,6 +45,13 @@ pub struct PgStore {
     pool: Pool,
     /// `host:port/dbname`, for logs (never the password).
     target: String,
+    /// The URL's `sslmode`.
+    ssl_mode: SslMode,
+    /// Whether the server's certificate is verified (`verify-ca`, `verify-full`, or
+    /// `require` with a root certificate).
+    server_authenticated: bool,
+    /// Whether every host is this machine (loopback or a Unix socket).
+    local: bool,
 }
 
 impl std::fmt::Debug for PgStore {
@@ -79,31 +90,44 @@ macro_rules! in_tx {
 impl PgStore {
     /// Connects to `url` (`postgres://user:pass@host:port/db`, libpq key/value also accepted)
     /// and applies pending migrations (serialized across instances starting at once).
+    /// `sslmode` and `sslrootcert` mean what they mean to libpq (see [`SslMode`]): for a
+    /// database on another machine use `sslmode=verify-full&sslrootcert=<CA file>`.
     pub async fn connect(url: &str) -> StoreResult<Self> {
-        let mut cfg: tokio_postgres::Config = url
-            .parse()
-            .map_err(|e| StoreError::InvalidInput(format!("postgres url: {e}")))?;
-        let options = cfg
+        let parsed = DbTarget::parse(url)?;
+        let connector = parsed.connector()?;
+        let (ssl_mode, server_authenticated) = (parsed.mode, parsed.authenticates_server());
+        let mut config = parsed.config;
+        let options = config
             .get_options()
             .map(|o| format!("{o} "))
             .unwrap_or_default();
-        cfg.options(format!("{options}-c synchronous_commit=on"));
-        if cfg.get_connect_timeout().is_none() {
-            cfg.connect_timeout(POOL_TIMEOUT);
+        config.options(format!("{options}-c synchronous_commit=on"));
+        if config.get_connect_timeout().is_none() {
+            config.connect_timeout(POOL_TIMEOUT);
         }
-        cfg.application_name("toss-relayer");
+        config.application_name("toss-relayer");
         let target = format!(
             "{:?}/{}",
-            cfg.get_hosts().first(),
-            cfg.get_dbname().unwrap_or("")
+            config.get_hosts().first(),
+            config.get_dbname().unwrap_or("")
         );
-        let mgr = Manager::from_config(
-            cfg,
-            NoTls,
-            ManagerConfig {
-                recycling_method: RecyclingMethod::Fast,
-            },
-        );
+        let local = config.get_hosts().iter().all(|h| match h {
+            tokio_postgres::config::Host::Tcp(name) => {
+                name == "localhost"
+                    || name
+                        .parse::<std::net::IpAddr>()
+                        .is_ok_and(|ip| ip.is_loopback())
+            }
+            #[cfg(unix)]
+            tokio_postgres::config::Host::Unix(_) => true,
+        }) && config.get_hostaddrs().iter().all(|ip| ip.is_loopback());
+        let manager_config = ManagerConfig {
+            recycling_method: RecyclingMethod::Fast,
+        };
+        let mgr = match connector {
+            Some(connector) => Manager::from_config(config, connector, manager_config),
+            None => Manager::from_config(config, NoTls, manager_config),
+        };
         let pool = Pool::builder(mgr)
             .max_size(POOL_SIZE)
             .runtime(Runtime::Tokio1)
@@ -112,7 +136,13 @@ impl PgStore {
             .recycle_timeout(Some(POOL_TIMEOUT))
             .build()
             .map_err(|e| StoreError::Internal(format!("postgres pool: {e}")))?;
-        let store = PgStore { pool, target };
+        let store = PgStore {
+            pool,
+            target,
+            ssl_mode,
+            server_authenticated,
+            local,
+        };
         let mut client = store.client().await?;
         let applied = schema::migrate(&mut client).await?;
         tracing::debug!(target = %store.target, ?applied, "postgres store ready");
@@ -132,19 +162,58 @@ impl PgStore {
                 "schema name {name:?} is not a plain identifier"
             )));
         }
-        let cfg: tokio_postgres::Config = url
-            .parse()
-            .map_err(|e| StoreError::InvalidInput(format!("postgres url: {e}")))?;
-        let (client, connection) = cfg.connect(NoTls).await.map_err(rows::pg_err)?;
-        let conn = tokio::spawn(connection);
+        let target = DbTarget::parse(url)?;
+        let client = match target.connector()? {
+            Some(tls) => {
+                let (client, connection) =
+                    target.config.connect(tls).await.map_err(rows::pg_err)?;
+                tokio::spawn(connection);
+                client
+            }
+            None => {
+                let (client, connection) =
+                    target.config.connect(NoTls).await.map_err(rows::pg_err)?;
+                tokio::spawn(connection);
+                client
+            }
+        };
         client
             .batch_execute(&format!("CREATE SCHEMA IF NOT EXISTS {name}"))
             .await
             .map_err(rows::pg_err)?;
         drop(client);
-        let _ = conn.await;
         let sep = if url.contains('?') { '&' } else { '?' };
         Ok(format!("{url}{sep}options=-csearch_path%3D{name}"))
+    }
+
+    /// The URL's `sslmode`.
+    pub fn ssl_mode(&self) -> SslMode {
+        self.ssl_mode
+    }
+
+    /// Whether the server's certificate is verified before the password is sent.
+    pub fn server_authenticated(&self) -> bool {
+        self.server_authenticated
+    }
+
+    /// Whether the database is on this machine (every host loopback or a Unix socket).
+    pub fn is_local(&self) -> bool {
+        self.local
+    }
+
+    /// The TLS version of a pooled connection as the server reports it (`pg_stat_ssl`), or
+    /// `None` when the connection is plain TCP.
+    pub async fn tls_version(&self) -> StoreResult<Option<String>> {
+        let c = self.client().await?;
+        let row = c
+            .query_opt(
+                "SELECT version FROM pg_stat_ssl WHERE pid = pg_backend_pid() AND ssl",
+                &[],
+            )
+            .await
+            .map_err(rows::pg_err)?;
+        row.map(|r| r.try_get::<_, String>(0).map_err(rows::pg_err))
+            .transpose()
     }
 
     async fn client(&self) -> StoreResult<deadpool_postgres::Object> {

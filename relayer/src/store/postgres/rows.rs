@@ -28,10 +28,18 @@ pub(crate) fn pg_err(e: tokio_postgres::Error) -> StoreError {
         }
         return StoreError::Postgres(msg);
     }
-    if e.is_closed() || e.to_string().contains("connection") {
-        return StoreError::Unavailable(e.to_string());
+    // The driver's own text is terse ("error performing TLS handshake"): the causes say why.
+    let mut msg = e.to_string();
+    let mut cause = std::error::Error::source(&e);
+    while let Some(c) = cause {
+        msg.push_str(": ");
+        msg.push_str(&c.to_string());
+        cause = c.source();
     }
-    StoreError::Postgres(e.to_string())
+    if e.is_closed() || msg.contains("connection") {
+        return StoreError::Unavailable(msg);
+    }
+    StoreError::Postgres(msg)
 }
 
 /// Maps a pool error: no connection could be had.

@@ -17,6 +17,7 @@ mod durability;
 mod intents;
 mod leases;
 mod model;
+mod tls;
 
 /// Test result: every store error converts into it.
 type TestResult = Result<(), Box<dyn std::error::Error>>;
@@ -81,7 +82,7 @@ async fn pg_url(test: &str) -> Result<Option<String>, Box<dyn std::error::Error>
                 .into(),
         );
     };
-    if url.parse::<tokio_postgres::Config>().is_err() {
+    if crate::store::postgres::tls::DbTarget::parse(&url).is_err() {
         let shown = match (url.find("://"), url.rfind('@')) {
             (Some(s), Some(at)) if at > s => format!("{}://***{}", &url[..s], &url[at..]),
             _ => url.clone(),
