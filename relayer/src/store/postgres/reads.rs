@@ -30,23 +30,35 @@ pub(crate) async fn exec<C: GenericClient>(
     c.execute(&stmt, params).await.map_err(pg_err)
 }
 
+/// The lookup behind [`get_many`] (intake's idempotency check: one call per intake group).
+pub(crate) fn get_many_sql() -> String {
+    format!("SELECT {RECORD_COLUMNS} FROM {RECORD_FROM} WHERE i.id = ANY($1)")
+}
+
 /// Several intents by id, in input order.
 pub(crate) async fn get_many<C: GenericClient>(
     c: &C,
     ids: &[IntentId],
 ) -> StoreResult<Vec<Option<IntentRecord>>> {
     let keys: Vec<&[u8]> = ids.iter().map(|id| &id[..]).collect();
-    let sql = format!("SELECT {RECORD_COLUMNS} FROM {RECORD_FROM} WHERE i.id = ANY($1)");
+    let sql = get_many_sql();
     let mut found: std::collections::HashMap<IntentId, IntentRecord> = rows(c, &sql, &[&keys])
         .await?
         .iter()
         .map(|r| rows::record(r).map(|rec| (rec.id, rec)))
         .collect::<StoreResult<_>>()?;
-    // An id listed twice gets the record twice.
+    // An id listed twice gets the record twice (the last copy moves it out).
+    let mut left: std::collections::HashMap<IntentId, usize> =
+        std::collections::HashMap::with_capacity(ids.len());
+    for id in ids {
+        *left.entry(*id).or_default() += 1;
+    }
     Ok(ids
         .iter()
         .map(|id| {
-            if ids.iter().filter(|x| *x == id).count() > 1 {
+            let n = left.entry(*id).or_default();
+            *n = n.saturating_sub(1);
+            if *n > 0 {
                 found.get(id).cloned()
             } else {
                 found.remove(id)

@@ -17,6 +17,7 @@ mod durability;
 mod intents;
 mod leases;
 mod model;
+mod plans;
 mod tls;
 
 /// Test result: every store error converts into it.
