@@ -1,7 +1,7 @@
 //! The program's real deploy path on the validator, as users run it: `anchor deploy` uploads
 //! the deployable `.so` through the upgradeable loader (a real ProgramData account names the
-//! upgrade authority), `migrations/deploy.ts` initializes the config exactly as
-//! `anchor migrate` would, through the official Anchor TS client (`clients/ts/migrate.cjs`),
+//! upgrade authority), `anchor migrate` runs `migrations/deploy.ts` (through the official
+//! Anchor TS client and `ts-node`, from the root `package.json`) to initialize the config,
 //! and `anchor upgrade` replaces the program later in the run.
 //!
 //! `anchor` is `$TOSS_ANCHOR`, else `anchor` on `PATH` or in `~/.cargo/bin` (anchor-cli 1.0.2,
@@ -16,14 +16,14 @@ use std::process::Command;
 use std::time::{Duration, Instant};
 use toss_intent_processor::state::Config;
 
-fn clients_ts() -> PathBuf {
-    PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../clients/ts")
-}
-
-/// Installs the TS client's locked dependencies when they are missing (`npm ci`).
+/// Installs the workspace's locked Node dependencies when they are missing (`npm ci` at the
+/// root): the official Anchor TS client and `ts-node`, which `anchor migrate` runs the
+/// deploy script with.
 fn ensure_node_modules() {
-    let dir = clients_ts();
-    if dir.join("node_modules/@anchor-lang/core").is_dir() {
+    let dir = workspace();
+    if dir.join("node_modules/@anchor-lang/core").is_dir()
+        && dir.join("node_modules/.bin/ts-node").exists()
+    {
         return;
     }
     let ok = Command::new("npm")
@@ -33,27 +33,18 @@ fn ensure_node_modules() {
         .is_ok_and(|s| s.success());
     assert!(
         ok,
-        "npm ci in clients/ts failed (node and npm are needed for the deploy script)"
+        "npm ci in the workspace root failed (node and npm are needed for anchor migrate)"
     );
 }
 
-/// Runs the deploy script with the upgrade authority as the provider wallet; returns its
-/// output. Panics (with the script's output) when it fails.
+/// `anchor migrate` with the upgrade authority as the provider wallet: Anchor writes its
+/// runner to `.anchor/deploy.ts` and runs it with `npm run ts-node` (Anchor.toml
+/// `package_manager = "npm"`), which calls `migrations/deploy.ts` with the provider. Returns
+/// the output; panics (with it) when the script fails.
 pub fn migrate(v: &Validator, extra_env: &[(&str, &str)]) -> String {
     ensure_node_modules();
-    let out = Command::new("node")
-        .arg(clients_ts().join("migrate.cjs"))
-        .env("ANCHOR_PROVIDER_URL", &v.rpc_url)
-        .env("ANCHOR_WALLET", &v.authority_file)
-        .envs(extra_env.iter().copied())
-        .output()
-        .expect("run node");
-    let text = format!(
-        "{}{}",
-        String::from_utf8_lossy(&out.stdout),
-        String::from_utf8_lossy(&out.stderr)
-    );
-    assert!(out.status.success(), "deploy script failed:\n{text}");
+    let text = anchor_env(v, &["migrate"], extra_env);
+    assert!(text.contains("Deploy complete."), "anchor migrate:\n{text}");
     text
 }
 
@@ -101,8 +92,14 @@ fn workspace() -> PathBuf {
 /// Runs `anchor <args> --provider.cluster <rpc> --provider.wallet <authority>` in the
 /// workspace; returns its output. Panics (with the output) when it fails.
 fn anchor(v: &Validator, args: &[&str]) -> String {
+    anchor_env(v, args, &[])
+}
+
+/// [`anchor`] with extra environment variables for the command.
+fn anchor_env(v: &Validator, args: &[&str], env: &[(&str, &str)]) -> String {
     let out = Command::new(anchor_bin())
         .args(args)
+        .envs(env.iter().copied())
         .arg("--provider.cluster")
         .arg(&v.rpc_url)
         .arg("--provider.wallet")
