@@ -42,6 +42,11 @@ struct Cli {
     /// `settle --store postgres`: measure 1 to N relayer instances sharing the database.
     #[arg(long, default_value_t = 1)]
     instances: usize,
+    /// `settle`: nonce accounts per payer, one intent each (64 payers: the default 16 is
+    /// 1,024 intents, a run of ~0.2 s on SQLite; larger runs weigh the pipeline's fixed
+    /// latencies less).
+    #[arg(long, default_value_t = 16, value_parser = clap::value_parser!(u32).range(1..=256))]
+    nonces: u32,
     /// PostgreSQL server (each measurement gets a fresh schema in it); default
     /// `TOSS_DATABASE_URL`, then `TOSS_TEST_DATABASE_URL` (what `scripts/pg start` prints).
     #[arg(long)]
@@ -125,7 +130,7 @@ fn main() {
         Bench::Settle => runtime().and_then(|rt| {
             let url_for =
                 pg.map(|base| move |n: usize| fresh_schema(base.clone(), format!("settle{n}")));
-            rt.block_on(settle::run(url_for, cli.instances))
+            rt.block_on(settle::run(url_for, cli.instances, cli.nonces))
         }),
         Bench::Noise => runtime().and_then(|rt| rt.block_on(noise::run())),
         Bench::Frames => frames::run(),

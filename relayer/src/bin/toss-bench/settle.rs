@@ -51,10 +51,10 @@ async fn bank_transfers_per_s() -> Result<f64, String> {
     Ok(rate)
 }
 
-fn demo_options(max_intents: usize) -> DemoOptions {
+fn demo_options(max_intents: usize, nonces: u32) -> DemoOptions {
     DemoOptions {
         payers: 64,
-        nonces: 16,
+        nonces,
         merchants: 8,
         lookup_table: true,
         // Tables made beforehand with every account: the packing ceiling, run to run.
@@ -78,26 +78,32 @@ async fn settle_rate(opts: DemoOptions) -> Result<(f64, demo::DemoReport), Strin
 /// Runs the benchmark: end to end on SQLite, the same intents one per transaction, the
 /// bank-only ceiling and plain transfers, all in this run; with `postgres` (a function giving
 /// a fresh schema's URL) also end to end on PostgreSQL with 1..=`instances` relayers.
-pub async fn run<F, Fut>(postgres: Option<F>, instances: usize) -> Result<Value, String>
+pub async fn run<F, Fut>(
+    postgres: Option<F>,
+    instances: usize,
+    nonces: u32,
+) -> Result<Value, String>
 where
     F: Fn(usize) -> Fut,
     Fut: std::future::Future<Output = Result<String, String>>,
 {
     let max = toss_relayer::config::DEFAULT_BATCH_MAX_INTENTS;
     crate::progress::phase("settle end to end on SQLite");
-    let (settled_per_s, report) = settle_rate(demo_options(max)).await?;
+    let (settled_per_s, report) = settle_rate(demo_options(max, nonces)).await?;
     // The same intents in the precompile form: what the compact form saves.
     crate::progress::phase("settle end to end on SQLite, precompile form");
     let (precompile_per_s, precompile) = settle_rate(DemoOptions {
         verification: toss_relayer::config::Verification::Precompile,
-        ..demo_options(max)
+        ..demo_options(max, nonces)
     })
     .await?;
     // The same intents, one per transaction: what batching saves.
     crate::progress::phase("the same intents one per transaction");
-    let (unbatched_per_s, _) = settle_rate(demo_options(1)).await?;
+    let (unbatched_per_s, _) = settle_rate(demo_options(1, nonces)).await?;
     crate::progress::phase("bank-only ceiling");
-    let bank_only = demo::bank_only(demo_options(max)).await.map_err(err)?;
+    let bank_only = demo::bank_only(demo_options(max, nonces))
+        .await
+        .map_err(err)?;
     crate::progress::phase("plain transfers");
     let bank = bank_transfers_per_s().await?;
     let mut pg = Vec::new();
@@ -108,7 +114,7 @@ where
             let opts = DemoOptions {
                 database_url: Some(url),
                 instances: n,
-                ..demo_options(max)
+                ..demo_options(max, nonces)
             };
             let (rate, r) = settle_rate(opts).await?;
             pg.push(json!({
