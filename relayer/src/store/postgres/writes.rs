@@ -347,21 +347,30 @@ pub(crate) async fn create_batch<C: GenericClient>(
     Ok(batch_id)
 }
 
-/// Whether another intent on `nonce` stops the intent `seq` from going now: one with a lower
-/// `seq` still open, or any in flight.
-async fn nonce_blocked<C: GenericClient>(c: &C, nonce: &[u8], seq: i64) -> StoreResult<bool> {
+/// Whether, for any `(nonce account, seq)` listed, another intent on that nonce account
+/// stops the intent `seq` from going now: one with a lower `seq` still open, or any in
+/// flight. One statement for the whole group.
+async fn any_nonce_blocked<C: GenericClient>(
+    c: &C,
+    nonces: &[Vec<u8>],
+    seqs: &[i64],
+) -> StoreResult<bool> {
     let blocked = rows(
         c,
-        "SELECT 1 FROM intent_state WHERE nonce_account = $1 \
-         AND status IN ('pending', 'queued', 'submitted') AND seq <> $2 \
-         AND (status <> 'pending' OR seq < $2) LIMIT 1",
-        &[&nonce, &seq],
+        "SELECT 1 FROM UNNEST($1::bytea[], $2::int8[]) AS g(nonce_account, seq) \
+         WHERE EXISTS (SELECT 1 FROM intent_state s WHERE s.nonce_account = g.nonce_account \
+           AND s.status IN ('pending', 'queued', 'submitted') AND s.seq <> g.seq \
+           AND (s.status <> 'pending' OR s.seq < g.seq)) \
+         LIMIT 1",
+        &[&nonces, &seqs],
     )
     .await?;
     Ok(!blocked.is_empty())
 }
 
-/// Claims one group, or returns `None` without writing anything.
+/// Claims one group, or returns `None` without writing anything. Three statements whatever
+/// the group's size: lock the pending rows, check the nonce rule, take every nonce
+/// account's advisory lock and check again.
 async fn claim_group<C: GenericClient>(
     c: &C,
     group: &[IntentId],
@@ -380,31 +389,35 @@ async fn claim_group<C: GenericClient>(
     if locked.len() != group.len() {
         return Ok(None);
     }
+    let mut seqs = Vec::with_capacity(locked.len());
+    let mut nonces = Vec::with_capacity(locked.len());
     for row in &locked {
-        let seq: i64 = row.try_get(0).map_err(pg_err)?;
-        let nonce: Vec<u8> = row.try_get(1).map_err(pg_err)?;
-        // Only the rightful next intent on its nonce goes for the nonce's lock (a claimer
-        // that is behind would hold the lock to no use until its transaction ends) ...
-        if nonce_blocked(c, &nonce, seq).await? {
-            return Ok(None);
-        }
-        // ... then one claimer per nonce account at a time, and a fresh look: every claim
-        // committed before the lock was granted is visible to the next statement.
-        let got: bool = rows(
-            c,
-            "SELECT pg_try_advisory_xact_lock(\
-             hashtextextended(current_schema() || ':' || encode($1, 'hex'), 0))",
-            &[&nonce],
-        )
-        .await?
-        .first()
-        .map(|r| r.try_get(0))
-        .transpose()
-        .map_err(pg_err)?
-        .unwrap_or(false);
-        if !got || nonce_blocked(c, &nonce, seq).await? {
-            return Ok(None);
-        }
+        seqs.push(row.try_get::<_, i64>(0).map_err(pg_err)?);
+        nonces.push(row.try_get::<_, Vec<u8>>(1).map_err(pg_err)?);
+    }
+    // Only rightful next intents on their nonces go for the nonces' locks (a claimer that is
+    // behind would hold them to no use until its transaction ends) ...
+    if any_nonce_blocked(c, &nonces, &seqs).await? {
+        return Ok(None);
+    }
+    // ... then one claimer per nonce account at a time (a try-lock never waits, so the
+    // order of taking them cannot deadlock), and a fresh look: every claim committed before
+    // the locks were granted is visible to the next statement.
+    let got: bool = rows(
+        c,
+        "SELECT COALESCE(bool_and(pg_try_advisory_xact_lock(\
+         hashtextextended(current_schema() || ':' || encode(n, 'hex'), 0))), false) \
+         FROM UNNEST($1::bytea[]) AS n",
+        &[&nonces],
+    )
+    .await?
+    .first()
+    .map(|r| r.try_get(0))
+    .transpose()
+    .map_err(pg_err)?
+    .unwrap_or(false);
+    if !got || any_nonce_blocked(c, &nonces, &seqs).await? {
+        return Ok(None);
     }
     let batch_id = create_batch(c, group, Some(lease)).await?;
     let queued: Vec<Transition> = group

@@ -38,6 +38,13 @@ async fn claims_follow_the_nonce_rule(store: &dyn Store) -> TestResult {
         store.get(id(1)).await?.ok_or("missing")?.status,
         Status::Pending
     );
+    // Two intents of one nonce account in one group: the later one is behind the earlier.
+    assert_eq!(
+        store
+            .open_batches(vec![vec![id(0), id(4)]], Actor::Batcher, &l)
+            .await?,
+        vec![None]
+    );
     let opened = store
         .open_batches(vec![vec![id(0)], vec![id(1)]], Actor::Batcher, &l)
         .await?;
