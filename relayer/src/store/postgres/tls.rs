@@ -218,15 +218,16 @@ fn take_tls_params(url: &str) -> StoreResult<(String, Option<SslMode>, Option<St
             }
         }
     } else {
-        // Key/value form: the TLS settings must be written `key=value` without quotes.
-        let mut kept = Vec::new();
-        for token in url.split_whitespace() {
-            match token.split_once('=') {
+        // Key/value form: the TLS settings must be written `key=value` without quotes; every
+        // other byte stays as written (a quoted password may hold runs of spaces).
+        let mut kept = String::with_capacity(url.len());
+        for piece in url.split_inclusive(char::is_whitespace) {
+            match piece.trim_end().split_once('=') {
                 Some((key, value)) if take(key, value.to_string())? => {}
-                _ => kept.push(token),
+                _ => kept.push_str(piece),
             }
         }
-        kept.join(" ")
+        kept
     };
     Ok((rest, mode, roots))
 }
@@ -391,6 +392,11 @@ mod tests {
         let (rest, mode, roots) =
             take_tls_params("host=h dbname=d sslmode=require sslrootcert=/ca.pem user=u").unwrap();
         assert_eq!(rest, "host=h dbname=d user=u");
+        let (rest, _, _) =
+            take_tls_params("host=h password='a  b' sslmode=disable dbname=d").unwrap();
+        assert_eq!(rest, "host=h password='a  b' dbname=d");
+        let parsed = DbTarget::parse("host=h password='a  b' sslmode=disable dbname=d").unwrap();
+        assert_eq!(parsed.config.get_password(), Some(&b"a  b"[..]));
         assert_eq!(mode, Some(SslMode::Require));
         assert_eq!(roots.as_deref(), Some("/ca.pem"));
 
