@@ -398,6 +398,47 @@ fn every_validation_rule_has_a_failing_case() {
 }
 
 #[test]
+fn a_postgres_url_is_checked_before_any_connection() -> Result<(), ConfigError> {
+    let with = |url: &str| -> Result<Config, ConfigError> {
+        Config::parse(
+            &format!("[store]\nkind = \"postgres\"\nurl = \"{url}\"\n"),
+            "t",
+        )
+    };
+    with("postgres://u:pw@h/db?sslmode=require")?.validate()?;
+    with("host=h user=u password=pw sslmode=disable")?.validate()?;
+    for (url, says) in [
+        (
+            "postgres://u:pw@h/db?sslmode=verify-full",
+            "needs sslrootcert",
+        ),
+        ("postgres://u:pw@h/db?sslmode=strict", "sslmode"),
+        (
+            "postgres://u:pw@h/db?sslcert=/c.pem",
+            "sslcert is not supported",
+        ),
+        (
+            "postgres://u:pw@h/db?sslmode=verify-ca&sslrootcert=/nonexistent/ca.pem",
+            "/nonexistent/ca.pem",
+        ),
+        ("postgres://u:pw@h/db?bogus_option=1", "store.url"),
+    ] {
+        let problems = invalid(&with(url)?);
+        assert_eq!(problems.len(), 1, "{url}: {problems:?}");
+        assert!(
+            problems[0].starts_with("store.url: "),
+            "{url}: {problems:?}"
+        );
+        assert!(problems[0].contains(says), "{url}: {problems:?}");
+        assert!(
+            !problems[0].contains("pw@h"),
+            "the password leaked: {problems:?}"
+        );
+    }
+    Ok(())
+}
+
+#[test]
 fn all_problems_are_reported_together() {
     let mut c = Config::default();
     c.batch.max_wait_ms = 0;

@@ -132,12 +132,24 @@ impl Config {
             StoreKind::Sqlite => p.check(!s.path.as_os_str().is_empty(), || {
                 "store.path must not be empty".into()
             }),
-            StoreKind::Postgres => p.check(
-                s.url
+            StoreKind::Postgres => {
+                let url = s
+                    .url
                     .as_ref()
-                    .is_some_and(|u| !u.expose().trim().is_empty()),
-                || "store.kind = \"postgres\" needs store.url (or TOSS_DATABASE_URL)".into(),
-            ),
+                    .map(|u| u.expose().trim())
+                    .unwrap_or_default();
+                p.check(!url.is_empty(), || {
+                    "store.kind = \"postgres\" needs store.url (or TOSS_DATABASE_URL)".into()
+                });
+                // The URL's syntax and its TLS settings (sslmode, a readable sslrootcert),
+                // before any connection; the message never quotes the URL (it may hold a
+                // password).
+                if !url.is_empty() {
+                    if let Err(e) = crate::store::PgStore::check_url(url) {
+                        p.check(false, || format!("store.url: {e}"));
+                    }
+                }
+            }
         }
         p.check((1_000..=600_000).contains(&s.lease_ms), || {
             "store.lease_ms must be between 1000 and 600000".into()

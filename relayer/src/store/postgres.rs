@@ -159,6 +159,12 @@ impl PgStore {
         Ok(store)
     }
 
+    /// Checks `url` without connecting: its syntax, its `sslmode`/`sslrootcert` (the root
+    /// file must hold a CA certificate). Errors name the setting, never the URL.
+    pub fn check_url(url: &str) -> StoreResult<()> {
+        DbTarget::parse(url)?.connector().map(|_| ())
+    }
+
     /// Creates the schema `name` in the database at `url` (if missing) and returns a URL whose
     /// connections work inside it: tests and benchmarks isolate each run this way on one
     /// server. `name` must be a plain identifier (`[a-z0-9_]`).
