@@ -10,11 +10,20 @@
 //! | `verify-full` | always | chain to `sslrootcert` and the host name (or IP) in the certificate |
 //!
 //! `sslrootcert` is a PEM file of trusted CA certificates, or `system` for the platform's
-//! store (libpq 16's spelling). Verification is rustls/webpki's (TLS 1.2 and 1.3, the `ring`
-//! provider the rest of the relayer already links); with SCRAM authentication the password
-//! exchange is bound to the TLS channel (`tls-server-end-point`), which tokio-postgres does
-//! whenever the server offers it. Client certificates (`sslcert`, `sslkey`) are not
-//! supported and are refused by name rather than ignored.
+//! store; as in libpq 16, `system` makes `verify-full` the default and refuses weaker modes
+//! (every public CA is in that store, so only the name pins the server). Verification is
+//! rustls/webpki's (TLS 1.2 and 1.3, the `ring` provider the rest of the relayer already
+//! links). With SCRAM over a verified channel the login is also bound to it
+//! (`tls-server-end-point`); in the unauthenticated modes a machine in the middle can simply
+//! ask for the password in clear, so use `verify-full` for any database off this machine.
+//!
+//! Also as libpq: no TLS over Unix sockets; an address given only as `hostaddr` (no host
+//! name to check) is plain under `prefer`/`allow` and refused under the stricter modes; a
+//! host list mixing Unix sockets and TCP hosts is refused. Not read, unlike psql: the
+//! `PGSSLMODE`/`PGSSLROOTCERT` environment variables and `~/.postgresql/root.crt` (write the
+//! settings in the URL). Client certificates (`sslcert`, `sslkey`, ...) are not supported
+//! and are refused by name rather than ignored; an `sslmode` written in a form this parser
+//! does not read is refused rather than overridden.
 //!
 //! `allow` is treated as `prefer` (TLS first): libpq tries a plain connection first, which
 //! only differs on servers that refuse TLS, and then both end up plain.
@@ -96,20 +105,42 @@ pub(crate) struct DbTarget {
     pub(crate) config: tokio_postgres::Config,
     pub(crate) mode: SslMode,
     pub(crate) roots: Option<Roots>,
+    /// Whether TLS is used at all: not for `disable`, nor over Unix sockets, nor to an
+    /// address given without a host name (`hostaddr` only) under `prefer`/`allow`.
+    pub(crate) tls: bool,
 }
 
 impl DbTarget {
     /// Parses a `postgres://` URL or a libpq key/value string (`host=… sslmode=…`).
     pub(crate) fn parse(url: &str) -> StoreResult<Self> {
-        let (rest, mode, roots) = take_tls_params(url)?;
+        let (rest, mode, roots) = take_tls_params(url.trim())?;
         let mut config: tokio_postgres::Config = rest
             .parse()
             .map_err(|e| StoreError::InvalidInput(format!("postgres url: {e}")))?;
-        let mode = mode.unwrap_or(SslMode::Prefer);
+        // tokio-postgres read an `sslmode` that was not taken out above (a spelling this
+        // parser does not read): refuse it rather than silently override it.
+        if config.get_ssl_mode() != tokio_postgres::config::SslMode::Prefer {
+            return Err(StoreError::InvalidInput(
+                "postgres url: write sslmode as sslmode=<mode>, unquoted and unencoded".into(),
+            ));
+        }
         let roots = match roots.as_deref() {
             None | Some("") => None,
             Some("system") => Some(Roots::System),
             Some(path) => Some(Roots::File(PathBuf::from(path))),
+        };
+        // libpq 16: `sslrootcert=system` makes verify-full the default and refuses weaker
+        // modes (the platform's store trusts every public CA, so only the name pins the
+        // server).
+        let mode = match (mode, &roots) {
+            (None, Some(Roots::System)) => SslMode::VerifyFull,
+            (Some(m), Some(Roots::System)) if m != SslMode::VerifyFull => {
+                return Err(StoreError::InvalidInput(format!(
+                    "postgres url: sslrootcert=system needs sslmode=verify-full, not {}",
+                    m.as_str()
+                )))
+            }
+            (m, _) => m.unwrap_or(SslMode::Prefer),
         };
         if matches!(mode, SslMode::VerifyCa | SslMode::VerifyFull) && roots.is_none() {
             return Err(StoreError::InvalidInput(format!(
@@ -118,7 +149,38 @@ impl DbTarget {
                 mode.as_str()
             )));
         }
+        // TLS needs a host name to send and check: libpq never uses TLS over Unix sockets,
+        // and an address given only as `hostaddr` leaves nothing to check a certificate
+        // against.
+        let hosts = config.get_hosts();
+        let named_tcp = hosts
+            .iter()
+            .filter(|h| matches!(h, tokio_postgres::config::Host::Tcp(_)))
+            .count();
+        let tls = if named_tcp == hosts.len() && named_tcp > 0 {
+            mode != SslMode::Disable
+        } else if named_tcp > 0 {
+            return Err(StoreError::InvalidInput(
+                "postgres url: a host list mixing Unix sockets and TCP hosts is not supported; \
+                 list one kind"
+                    .into(),
+            ));
+        } else if hosts.is_empty()
+            && matches!(
+                mode,
+                SslMode::Require | SslMode::VerifyCa | SslMode::VerifyFull
+            )
+        {
+            return Err(StoreError::InvalidInput(format!(
+                "postgres url: sslmode={} needs a host name (host=) to check the server's \
+                 certificate against",
+                mode.as_str()
+            )));
+        } else {
+            false
+        };
         config.ssl_mode(match mode {
+            _ if !tls => tokio_postgres::config::SslMode::Disable,
             SslMode::Disable => tokio_postgres::config::SslMode::Disable,
             SslMode::Allow | SslMode::Prefer => tokio_postgres::config::SslMode::Prefer,
             SslMode::Require | SslMode::VerifyCa | SslMode::VerifyFull => {
@@ -129,11 +191,15 @@ impl DbTarget {
             config,
             mode,
             roots,
+            tls,
         })
     }
 
     /// Whether the server's identity is checked before the password is sent.
     pub(crate) fn authenticates_server(&self) -> bool {
+        if !self.tls {
+            return false;
+        }
         match self.mode {
             SslMode::VerifyCa | SslMode::VerifyFull => true,
             SslMode::Require => self.roots.is_some(),
@@ -143,7 +209,7 @@ impl DbTarget {
 
     /// The rustls connector this target needs, or `None` for plain TCP (`disable`).
     pub(crate) fn connector(&self) -> StoreResult<Option<MakeRustlsConnect>> {
-        if self.mode == SslMode::Disable {
+        if !self.tls {
             return Ok(None);
         }
         let provider = Arc::new(rustls::crypto::ring::default_provider());
@@ -203,10 +269,13 @@ fn take_tls_params(url: &str) -> StoreResult<(String, Option<SslMode>, Option<St
                 let mut kept = Vec::new();
                 for pair in query.split('&').filter(|p| !p.is_empty()) {
                     let (key, value) = pair.split_once('=').unwrap_or((pair, ""));
-                    let value = percent_encoding::percent_decode_str(value)
-                        .decode_utf8()
-                        .map_err(|e| StoreError::InvalidInput(format!("postgres url: {e}")))?;
-                    if !take(key, value.into_owned())? {
+                    let decode = |text: &str| {
+                        percent_encoding::percent_decode_str(text)
+                            .decode_utf8()
+                            .map(|t| t.into_owned())
+                            .map_err(|e| StoreError::InvalidInput(format!("postgres url: {e}")))
+                    };
+                    if !take(&decode(key)?, decode(value)?)? {
                         kept.push(pair);
                     }
                 }
@@ -218,18 +287,83 @@ fn take_tls_params(url: &str) -> StoreResult<(String, Option<SslMode>, Option<St
             }
         }
     } else {
-        // Key/value form: the TLS settings must be written `key=value` without quotes; every
-        // other byte stays as written (a quoted password may hold runs of spaces).
+        // Key/value form, tokenized by libpq's rules (spaces around `=`, single-quoted values
+        // with backslash escapes); the TLS settings are cut out and every other byte stays
+        // as written.
         let mut kept = String::with_capacity(url.len());
-        for piece in url.split_inclusive(char::is_whitespace) {
-            match piece.trim_end().split_once('=') {
-                Some((key, value)) if take(key, value.to_string())? => {}
-                _ => kept.push_str(piece),
+        let mut from = 0;
+        for (start, end, key, value) in key_values(url) {
+            if take(&key, value)? {
+                kept.push_str(&url[from..start]);
+                from = end;
             }
         }
+        kept.push_str(&url[from..]);
         kept
     };
     Ok((rest, mode, roots))
+}
+
+/// The `key = value` settings of a libpq key/value string, each with the byte range it
+/// spans (from its key to the end of its value), the key and the unescaped value. Stops at
+/// the first malformed setting (tokio-postgres then reports it).
+fn key_values(text: &str) -> Vec<(usize, usize, String, String)> {
+    let bytes = text.as_bytes();
+    let mut out = Vec::new();
+    let mut i = 0;
+    let skip_ws = |mut i: usize| {
+        while i < bytes.len() && bytes[i].is_ascii_whitespace() {
+            i += 1;
+        }
+        i
+    };
+    loop {
+        i = skip_ws(i);
+        if i >= bytes.len() {
+            break;
+        }
+        let start = i;
+        while i < bytes.len() && bytes[i] != b'=' && !bytes[i].is_ascii_whitespace() {
+            i += 1;
+        }
+        let key = text[start..i].to_string();
+        i = skip_ws(i);
+        if key.is_empty() || bytes.get(i) != Some(&b'=') {
+            break;
+        }
+        i = skip_ws(i + 1);
+        let mut value = Vec::new();
+        if bytes.get(i) == Some(&b'\'') {
+            i += 1;
+            loop {
+                match bytes.get(i) {
+                    None => return out,
+                    Some(b'\'') => {
+                        i += 1;
+                        break;
+                    }
+                    Some(b'\\') if i + 1 < bytes.len() => {
+                        value.push(bytes[i + 1]);
+                        i += 2;
+                    }
+                    Some(&b) => {
+                        value.push(b);
+                        i += 1;
+                    }
+                }
+            }
+        } else {
+            while i < bytes.len() && !bytes[i].is_ascii_whitespace() {
+                if bytes[i] == b'\\' && i + 1 < bytes.len() {
+                    i += 1;
+                }
+                value.push(bytes[i]);
+                i += 1;
+            }
+        }
+        out.push((start, i, key, String::from_utf8_lossy(&value).into_owned()));
+    }
+    out
 }
 
 fn load_roots(roots: &Roots) -> StoreResult<Arc<RootCertStore>> {
@@ -391,14 +525,34 @@ mod tests {
 
         let (rest, mode, roots) =
             take_tls_params("host=h dbname=d sslmode=require sslrootcert=/ca.pem user=u").unwrap();
-        assert_eq!(rest, "host=h dbname=d user=u");
-        let (rest, _, _) =
-            take_tls_params("host=h password='a  b' sslmode=disable dbname=d").unwrap();
-        assert_eq!(rest, "host=h password='a  b' dbname=d");
-        let parsed = DbTarget::parse("host=h password='a  b' sslmode=disable dbname=d").unwrap();
-        assert_eq!(parsed.config.get_password(), Some(&b"a  b"[..]));
+        assert_eq!(rest, "host=h dbname=d   user=u");
         assert_eq!(mode, Some(SslMode::Require));
         assert_eq!(roots.as_deref(), Some("/ca.pem"));
+        // Every other byte as written: a quoted password keeps its run of spaces, and a
+        // setting's text inside a quoted value is not a setting.
+        let (rest, _, _) =
+            take_tls_params("host=h password='a  b' sslmode=disable dbname=d").unwrap();
+        assert_eq!(rest, "host=h password='a  b'  dbname=d");
+        let parsed = DbTarget::parse("host=h password='a  b' sslmode=disable dbname=d").unwrap();
+        assert_eq!(parsed.config.get_password(), Some(&b"a  b"[..]));
+        let (rest, mode, _) =
+            take_tls_params("host=h password='a sslmode=disable b' dbname=d").unwrap();
+        assert_eq!(
+            (rest.as_str(), mode),
+            ("host=h password='a sslmode=disable b' dbname=d", None)
+        );
+        // libpq's other spellings: spaces around '=', quoted values, escapes.
+        let (_, mode, roots) =
+            take_tls_params(r"host=h sslmode = 'verify-full' sslrootcert='/etc/ca\'s dir/ca.pem'")
+                .unwrap();
+        assert_eq!(mode, Some(SslMode::VerifyFull));
+        assert_eq!(roots.as_deref(), Some("/etc/ca's dir/ca.pem"));
+        // A percent-encoded key in the URL form is the same key.
+        let (rest, mode, _) = take_tls_params("postgres://h/d?ssl%6Dode=require").unwrap();
+        assert_eq!(
+            (rest.as_str(), mode),
+            ("postgres://h/d", Some(SslMode::Require))
+        );
 
         let (rest, mode, _) = take_tls_params("postgres://h/d").unwrap();
         assert_eq!((rest.as_str(), mode), ("postgres://h/d", None));
@@ -429,13 +583,36 @@ mod tests {
         );
         assert!(!t.authenticates_server());
 
-        let t = DbTarget::parse("postgres://u@h/d?sslmode=verify-ca&sslrootcert=system").unwrap();
+        let t = DbTarget::parse("postgres://u@h/d?sslmode=verify-ca&sslrootcert=/etc/toss/ca.pem")
+            .unwrap();
         assert_eq!(
             t.config.get_ssl_mode(),
             tokio_postgres::config::SslMode::Require
         );
-        assert_eq!(t.roots, Some(Roots::System));
+        assert_eq!(t.roots, Some(Roots::File("/etc/toss/ca.pem".into())));
         assert!(t.authenticates_server());
+    }
+
+    #[test]
+    fn tls_needs_a_host_name_and_system_roots_need_verify_full() {
+        let t = DbTarget::parse("host=/var/run/postgresql dbname=d").unwrap();
+        assert!(
+            !t.tls && t.connector().unwrap().is_none(),
+            "no TLS over a Unix socket"
+        );
+        assert_eq!(
+            t.config.get_ssl_mode(),
+            tokio_postgres::config::SslMode::Disable
+        );
+        let t = DbTarget::parse("hostaddr=127.0.0.1 dbname=d").unwrap();
+        assert!(!t.tls, "no name to check under prefer: plain");
+        let t = DbTarget::parse("postgres://u@db.example/d?sslrootcert=system").unwrap();
+        assert_eq!(
+            t.mode,
+            SslMode::VerifyFull,
+            "libpq 16: system roots mean verify-full"
+        );
+        assert!(t.tls && t.authenticates_server());
     }
 
     #[test]
@@ -450,6 +627,13 @@ mod tests {
         assert!(err("postgres://h/d?sslcert=/c.pem").contains("sslcert is not supported"));
         assert!(err("host=h sslkey=/k.pem").contains("sslkey is not supported"));
         assert!(err("postgres://h/d?sslrootcert=%FF").contains("postgres url"));
+        // An sslmode tokio-postgres would read but this parser did not take out (here: a
+        // '?' in the password moved the query) is refused, never silently overridden.
+        assert!(err("postgres://u:p?x@h/d?sslmode=require").contains("write sslmode as"));
+        assert!(err("postgres://h/d?sslmode=require&sslrootcert=system")
+            .contains("needs sslmode=verify-full"));
+        assert!(err("hostaddr=127.0.0.1 sslmode=require").contains("needs a host name"));
+        assert!(err("host=/tmp,db.example sslmode=prefer").contains("mixing Unix sockets"));
 
         // A root file that does not exist or holds no certificate fails before connecting.
         let t = DbTarget::parse(
