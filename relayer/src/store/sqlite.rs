@@ -30,6 +30,8 @@ mod rows;
 mod writer;
 mod writes;
 
+#[cfg(test)]
+pub(crate) use checkpoint::WalPolicy;
 pub use writer::MAX_GROUP_COMMIT;
 
 /// How long a connection waits on a lock before reporting `SQLITE_BUSY`.
@@ -57,6 +59,10 @@ pub struct StoreStats {
     pub write_jobs: u64,
     /// Write requests waiting for the writer right now.
     pub queued: usize,
+    /// WAL checkpoints completed (a file database's checkpointer thread).
+    pub wal_checkpoints: u64,
+    /// Checkpoints that restarted the WAL from its start (see `checkpoint`).
+    pub wal_restarts: u64,
 }
 
 /// Where connections are opened.
@@ -150,6 +156,14 @@ impl SqliteStore {
     ///
     /// Blocking: call it before serving or inside `spawn_blocking`.
     pub fn open(path: impl AsRef<Path>) -> StoreResult<Self> {
+        Self::open_with(path, checkpoint::WalPolicy::default())
+    }
+
+    /// [`SqliteStore::open`] with its own checkpoint policy (tests).
+    pub(crate) fn open_with(
+        path: impl AsRef<Path>,
+        policy: checkpoint::WalPolicy,
+    ) -> StoreResult<Self> {
         let path = path.as_ref().to_path_buf();
         if let Some(parent) = path.parent().filter(|p| !p.as_os_str().is_empty()) {
             std::fs::create_dir_all(parent)
@@ -163,7 +177,7 @@ impl SqliteStore {
                 path.display()
             )));
         }
-        Self::start(conn, Target::File(path))
+        Self::start(conn, Target::File(path), policy)
     }
 
     /// Opens a fresh in-memory database (for tests and local experiments).
@@ -174,10 +188,14 @@ impl SqliteStore {
         let n = NEXT.fetch_add(1, Ordering::Relaxed);
         let uri = format!("file:/toss-store-{}-{n}?vfs=memdb", std::process::id());
         let conn = Connection::open_with_flags(&uri, OpenFlags::default())?;
-        Self::start(conn, Target::Memory(uri))
+        Self::start(conn, Target::Memory(uri), checkpoint::WalPolicy::default())
     }
 
-    fn start(mut conn: Connection, target: Target) -> StoreResult<Self> {
+    fn start(
+        mut conn: Connection,
+        target: Target,
+        policy: checkpoint::WalPolicy,
+    ) -> StoreResult<Self> {
         conn.busy_timeout(BUSY_TIMEOUT)?;
         stable_plans(&conn)?;
         conn.execute_batch(&format!(
@@ -186,14 +204,19 @@ impl SqliteStore {
         super::schema::migrate(&mut conn)?;
         // A file database checkpoints on its own thread, not inside the writer's commits
         // (see `checkpoint`); an in-memory one has no WAL.
+        let gate = Arc::new(Mutex::new(()));
+        let counters = Arc::new(writer::Counters::default());
         let (nudge, checkpointer) = match &target {
             Target::File(path) => {
                 conn.execute_batch("PRAGMA wal_autocheckpoint = 0;")?;
                 let ckpt_conn = checkpoint::open(path)?;
                 let (nudge, nudges) = mpsc::sync_channel(1);
+                let (ckpt_gate, ckpt_counters) = (Arc::clone(&gate), Arc::clone(&counters));
                 let handle = std::thread::Builder::new()
                     .name("toss-store-checkpoint".into())
-                    .spawn(move || checkpoint::run(ckpt_conn, nudges))
+                    .spawn(move || {
+                        checkpoint::run(ckpt_conn, nudges, ckpt_gate, policy, ckpt_counters)
+                    })
                     .map_err(|e| {
                         StoreError::Io(format!("spawning store checkpoint thread: {e}"))
                     })?;
@@ -201,12 +224,11 @@ impl SqliteStore {
             }
             Target::Memory(_) => (None, None),
         };
-        let counters = Arc::new(writer::Counters::default());
         let (tx, rx) = mpsc::channel();
         let thread_counters = Arc::clone(&counters);
         let handle = std::thread::Builder::new()
             .name("toss-store-writer".into())
-            .spawn(move || writer::run(conn, rx, thread_counters, nudge))
+            .spawn(move || writer::run(conn, rx, thread_counters, nudge, gate))
             .map_err(|e| StoreError::Io(format!("spawning store writer thread: {e}")))?;
         Ok(SqliteStore {
             tx: Some(tx),
@@ -226,6 +248,8 @@ impl SqliteStore {
             commits: self.counters.commits.load(Ordering::Relaxed),
             write_jobs: self.counters.jobs.load(Ordering::Relaxed),
             queued: self.counters.queued.load(Ordering::Relaxed),
+            wal_checkpoints: self.counters.checkpoints.load(Ordering::Relaxed),
+            wal_restarts: self.counters.wal_restarts.load(Ordering::Relaxed),
         }
     }
 

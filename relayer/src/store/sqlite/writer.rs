@@ -9,7 +9,7 @@
 
 use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
 use std::sync::mpsc::{Receiver, Sender, SyncSender};
-use std::sync::Arc;
+use std::sync::{Arc, Mutex};
 
 use rusqlite::Connection;
 use tokio::sync::oneshot;
@@ -28,6 +28,10 @@ pub(crate) struct Counters {
     pub jobs: AtomicU64,
     /// Jobs sent but not yet taken by the writer.
     pub queued: AtomicUsize,
+    /// Checkpoints that completed (file databases only).
+    pub checkpoints: AtomicU64,
+    /// Checkpoints that restarted the WAL from its start.
+    pub wal_restarts: AtomicU64,
 }
 
 /// A unit of work for the writer thread.
@@ -93,16 +97,24 @@ fn sql_err(e: rusqlite::Error) -> StoreError {
 
 /// Body of the writer thread: runs until every sender is dropped. After each commit it
 /// nudges the checkpointer (`checkpoint`), if there is one, without ever waiting for it.
+///
+/// Each group runs holding `gate`, which the checkpointer takes only to restart the WAL
+/// between two groups (see `checkpoint`); jobs arriving meanwhile wait in the queue and
+/// join the next group.
 pub(crate) fn run(
     conn: Connection,
     rx: Receiver<Box<dyn Job>>,
     counters: Arc<Counters>,
     checkpoint: Option<SyncSender<()>>,
+    gate: Arc<Mutex<()>>,
 ) {
     while let Ok(first) = rx.recv() {
         counters.queued.fetch_sub(1, Ordering::Relaxed);
         let mut group: Vec<Box<dyn Job>> = Vec::new();
+        // A poisoned gate only means the checkpointer panicked; the data is `()`.
+        let held = gate.lock().unwrap_or_else(|p| p.into_inner());
         let outcome = run_group(&conn, first, &rx, &counters, &mut group);
+        drop(held);
         if outcome.is_ok() {
             counters.commits.fetch_add(1, Ordering::Relaxed);
             if let Some(nudge) = &checkpoint {
