@@ -74,9 +74,11 @@ impl Default for WalPolicy {
 /// How often a restarting checkpoint looks again for readers still on the WAL.
 pub(crate) const READER_POLL: Duration = Duration::from_micros(200);
 
-/// Longest a restarting checkpoint waits for readers (then it gives up; the next one
-/// tries again).
-const READER_WAIT: Duration = Duration::from_secs(2);
+/// Longest a restarting checkpoint waits for readers, holding the writer's gate, before
+/// it gives up (the next one tries again). Readers take microseconds; one slower than
+/// this (an operator's `sqlite3` shell inside a transaction, a backup) then costs the
+/// writer this much once per checkpoint instead of stalling it for as long as it reads.
+const READER_WAIT: Duration = Duration::from_millis(100);
 
 /// Opens the checkpointer's connection on `path`.
 pub(crate) fn open(path: &PathBuf) -> rusqlite::Result<Connection> {

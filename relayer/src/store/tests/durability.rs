@@ -282,6 +282,58 @@ async fn wal_restarts_under_steady_writes_and_reads() -> TestResult {
     Ok(())
 }
 
+/// A reader that stays on the WAL (an operator's shell inside a transaction) makes the
+/// restarting checkpoint give up after a short wait, never stalls the writer, and the
+/// restart happens once it is gone.
+#[tokio::test]
+async fn a_long_reader_does_not_stall_the_writer() -> TestResult {
+    let db = TempDb::new()?;
+    let policy = crate::store::sqlite::WalPolicy {
+        every: Duration::from_millis(20),
+        restart_frames: 64,
+    };
+    let store = SqliteStore::open_with(&db.path, policy)?;
+    let mut written = 0u32;
+    store
+        .insert_intents((written..written + 16).map(intent).collect())
+        .await?;
+    written += 16;
+    let reader = rusqlite::Connection::open(&db.path)?;
+    reader.execute_batch("BEGIN")?;
+    let seen: i64 = reader.query_row("SELECT count(*) FROM intents", [], |r| r.get(0))?;
+    assert_eq!(seen, 16);
+    let started = std::time::Instant::now();
+    let mut slowest = Duration::ZERO;
+    while started.elapsed() < Duration::from_millis(1500) {
+        let t = std::time::Instant::now();
+        store
+            .insert_intents((written..written + 16).map(intent).collect())
+            .await?;
+        slowest = slowest.max(t.elapsed());
+        written += 16;
+    }
+    let stats = store.stats();
+    assert_eq!(stats.wal_restarts, 0, "restarted under a reader: {stats:?}");
+    assert!(
+        slowest < Duration::from_secs(1),
+        "a writer waited {slowest:?} on a reader"
+    );
+    reader.execute_batch("COMMIT")?;
+    drop(reader);
+    for _ in 0..200 {
+        if store.stats().wal_restarts > 0 {
+            break;
+        }
+        store
+            .insert_intents((written..written + 16).map(intent).collect())
+            .await?;
+        written += 16;
+    }
+    assert!(store.stats().wal_restarts > 0, "{:?}", store.stats());
+    assert_eq!(store.counts().await?[&Status::Pending], u64::from(written));
+    Ok(())
+}
+
 /// SQLite's batcher and submitter writes are one group commit each, and survive a reopen.
 #[tokio::test]
 async fn batch_writes_are_single_commits_and_survive_reopen() -> TestResult {
