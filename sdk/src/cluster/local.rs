@@ -122,6 +122,9 @@ pub struct LocalCluster {
     started: std::time::Instant,
     /// Transactions execute one at a time, as a leader orders them; concurrent execution in
     /// the test bank fails transactions sharing a writable account (`AccountInUse`).
+    /// Invariant: every write to a sysvar and every warp also holds it (after the `ctx`
+    /// lock): program-test rewrites a sysvar by emptying the bank's sysvar cache and filling
+    /// it again, and a transaction executing in between fails with `UnsupportedSysvar`.
     send_lock: Arc<tokio::sync::Mutex<()>>,
     /// Seconds tests moved the Clock ahead of wall time ([`LocalCluster::advance_clock`]).
     clock_offset: Arc<std::sync::atomic::AtomicI64>,
@@ -165,7 +168,11 @@ impl LocalCluster {
         let ctx = Arc::new(tokio::sync::Mutex::new(ctx));
         let send_lock = Arc::new(tokio::sync::Mutex::new(()));
         let clock_offset = Arc::new(std::sync::atomic::AtomicI64::new(0));
-        let clock_task = tokio::spawn(sync_clock(ctx.clone(), clock_offset.clone()));
+        let clock_task = tokio::spawn(sync_clock(
+            ctx.clone(),
+            send_lock.clone(),
+            clock_offset.clone(),
+        ));
         let cluster = Self {
             ctx,
             banks,
@@ -194,7 +201,8 @@ impl LocalCluster {
     /// Moves the Clock to wall-clock time now (the background task does so twice a second).
     pub async fn tick_clock(&self) {
         let offset = self.clock_offset.load(std::sync::atomic::Ordering::SeqCst);
-        set_clock_to_wall_time(&*self.ctx.lock().await, offset).await;
+        let ctx = self.ctx.lock().await;
+        set_clock_to_wall_time(&ctx, &self.send_lock, offset).await;
     }
 
     /// Moves the Clock's unix timestamp forward by `secs` (expiry tests); it keeps following
@@ -207,6 +215,7 @@ impl LocalCluster {
             clock.unix_timestamp.saturating_sub(wall_unix()),
             std::sync::atomic::Ordering::SeqCst,
         );
+        let _serial = self.send_lock.lock().await;
         ctx.set_sysvar(&clock);
         Ok(())
     }
@@ -222,10 +231,13 @@ impl LocalCluster {
     pub async fn warp_ahead(&self, slots: u64) -> ClusterResult<()> {
         let mut ctx = self.ctx.lock().await;
         let slot = self.clock().await?.slot;
-        ctx.warp_to_slot(slot + slots.max(1))
-            .map_err(|e| ClusterError::Other(format!("warp: {e:?}")))?;
+        {
+            let _serial = self.send_lock.lock().await;
+            ctx.warp_to_slot(slot + slots.max(1))
+                .map_err(|e| ClusterError::Other(format!("warp: {e:?}")))?;
+        }
         let offset = self.clock_offset.load(std::sync::atomic::Ordering::SeqCst);
-        set_clock_to_wall_time(&ctx, offset).await;
+        set_clock_to_wall_time(&ctx, &self.send_lock, offset).await;
         Ok(())
     }
 
@@ -257,14 +269,20 @@ fn wall_unix() -> i64 {
         .unwrap_or(0)
 }
 
-/// Sets the Clock to wall time plus `offset` unless it is already ahead.
-async fn set_clock_to_wall_time(ctx: &ProgramTestContext, offset: i64) {
+/// Sets the Clock to wall time plus `offset` unless it is already ahead (holding `send_lock`
+/// while it writes: see [`LocalCluster`]'s `send_lock`).
+async fn set_clock_to_wall_time(
+    ctx: &ProgramTestContext,
+    send_lock: &tokio::sync::Mutex<()>,
+    offset: i64,
+) {
     let Ok(mut clock) = ctx.banks_client.get_sysvar::<solana_clock::Clock>().await else {
         return;
     };
     let now = wall_unix().saturating_add(offset);
     if now > clock.unix_timestamp {
         clock.unix_timestamp = now;
+        let _serial = send_lock.lock().await;
         ctx.set_sysvar(&clock);
     }
 }
@@ -277,6 +295,7 @@ async fn set_clock_to_wall_time(ctx: &ProgramTestContext, offset: i64) {
 /// (lookup-table activation).
 async fn sync_clock(
     ctx: Arc<tokio::sync::Mutex<ProgramTestContext>>,
+    send_lock: Arc<tokio::sync::Mutex<()>>,
     offset: Arc<std::sync::atomic::AtomicI64>,
 ) {
     let started = std::time::Instant::now();
@@ -300,6 +319,7 @@ async fn sync_clock(
         if target > clock.slot || now > clock.unix_timestamp {
             clock.slot = clock.slot.max(target);
             clock.unix_timestamp = clock.unix_timestamp.max(now);
+            let _serial = send_lock.lock().await;
             ctx.set_sysvar(&clock);
         }
     }
@@ -427,5 +447,71 @@ impl Cluster for LocalCluster {
 
     async fn unix_time(&self) -> ClusterResult<i64> {
         Ok(self.clock().await?.unix_timestamp)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::instructions::{config_initialize_ix, config_set_paused_ix};
+    use crate::wallet;
+    use toss_intent_processor::instructions::ConfigInitializeArgs;
+
+    /// The Clock is rewritten (as the background task does every slot, here back to back)
+    /// while transactions that read it execute: each one succeeds. Before clock writes took
+    /// `send_lock`, a transaction landing while program-test refilled its sysvar cache failed
+    /// with `UnsupportedSysvar`.
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn clock_writes_never_meet_a_transaction_mid_flight() {
+        let cluster = Arc::new(
+            LocalCluster::start(LocalProgram::Native)
+                .await
+                .expect("start"),
+        );
+        let admin = cluster.upgrade_authority().insecure_clone();
+        let args = ConfigInitializeArgs {
+            admin: admin.pubkey(),
+            max_intent_lifetime_secs: 3_600,
+            max_relayer_fee: 50_000,
+            withdrawal_delay_secs: 7_200,
+            paused: false,
+            withdrawal_window_secs:
+                toss_intent_processor::constants::DEFAULT_WITHDRAWAL_WINDOW_SECS,
+        };
+        wallet::send(
+            &*cluster,
+            &admin,
+            &[config_initialize_ix(&admin.pubkey(), args)],
+            &[],
+        )
+        .await
+        .expect("config");
+        let stop = Arc::new(std::sync::atomic::AtomicBool::new(false));
+        let writer = {
+            let (cluster, stop) = (cluster.clone(), stop.clone());
+            tokio::spawn(async move {
+                let mut writes = 0u64;
+                while !stop.load(std::sync::atomic::Ordering::SeqCst) && writes < 1_000_000 {
+                    cluster.advance_clock(0).await.expect("clock");
+                    writes += 1;
+                }
+                writes
+            })
+        };
+        let faucet = cluster.faucet().pubkey();
+        for k in 0..400u64 {
+            // Unique per k (the transfer's amount), and each reads the Clock (set_paused).
+            let ixs = [
+                config_set_paused_ix(&admin.pubkey(), k % 2 == 0),
+                solana_system_interface::instruction::transfer(&admin.pubkey(), &faucet, k + 1),
+            ];
+            if let Err(e) = wallet::send(&*cluster, &admin, &ixs, &[]).await {
+                stop.store(true, std::sync::atomic::Ordering::SeqCst);
+                panic!("transaction {k} failed while the Clock was rewritten: {e}");
+            }
+        }
+        stop.store(true, std::sync::atomic::Ordering::SeqCst);
+        let writes = writer.await.expect("writer");
+        assert!(writes > 400, "the Clock was rewritten only {writes} times");
     }
 }
