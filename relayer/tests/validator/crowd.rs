@@ -652,6 +652,8 @@ pub async fn run(binary: PathBuf) {
     // database crashed (that one on PostgreSQL: its intents are not in the SQLite file).
     let mut elsewhere: HashSet<[u8; 32]> = HashSet::new();
     if let Some(scale) = drills::Scale::from_env() {
+        // Stops the drills' own PostgreSQL cluster when the drills are over (or one fails).
+        let _drill_postgres = drills::DrillPostgres;
         let ground = drills::Ground {
             chain: &chain,
             setup: &setup,

@@ -712,6 +712,37 @@ pub async fn load(g: &Ground<'_>, scale: &Scale) -> String {
     )
 }
 
+/// Whether a drill started the drills' own PostgreSQL cluster (so [`DrillPostgres`] stops it).
+static DRILL_PG_STARTED: std::sync::atomic::AtomicBool = std::sync::atomic::AtomicBool::new(false);
+
+/// Held over the drills: when dropped (at the end, or while a failed drill unwinds) it stops
+/// the drills' own PostgreSQL cluster if one of them started it, so no server is left running
+/// after the suite.
+pub struct DrillPostgres;
+
+impl Drop for DrillPostgres {
+    fn drop(&mut self) {
+        if !DRILL_PG_STARTED.swap(false, std::sync::atomic::Ordering::SeqCst) {
+            return;
+        }
+        let script = concat!(env!("CARGO_MANIFEST_DIR"), "/../scripts/pg");
+        match std::process::Command::new(script)
+            .arg("stop")
+            .env("TOSS_PG_CLUSTER", "tossdrill")
+            .env("TOSS_PG_PORT", "54333")
+            .output()
+        {
+            Ok(out) if out.status.success() => {}
+            // No panic here: this may run while a drill's failure unwinds.
+            Ok(out) => eprintln!(
+                "drills: stopping their PostgreSQL cluster failed: {}",
+                String::from_utf8_lossy(&out.stderr)
+            ),
+            Err(e) => eprintln!("drills: scripts/pg stop: {e}"),
+        }
+    }
+}
+
 /// Runs `scripts/pg <cmd>` on the drill's own PostgreSQL cluster (so crashing it disturbs no
 /// other suite); returns what it printed on stdout.
 fn drill_pg(cmd: &str) -> String {
@@ -727,6 +758,9 @@ fn drill_pg(cmd: &str) -> String {
         "scripts/pg {cmd}: {}",
         String::from_utf8_lossy(&out.stderr)
     );
+    if cmd == "start" {
+        DRILL_PG_STARTED.store(true, std::sync::atomic::Ordering::SeqCst);
+    }
     String::from_utf8_lossy(&out.stdout).trim().to_owned()
 }
 
