@@ -89,6 +89,10 @@ pub struct Packing {
     pub lookup_tables: Mutex<Vec<AddressLookupTableAccount>>,
     /// The operator's tables alone.
     pub operator_tables: Mutex<Vec<AddressLookupTableAccount>>,
+    /// The lookup-table keeper runs and its last pass found room (rent) for every account
+    /// the open intents name: an uncovered intent is worth holding for `tables.cover_wait_ms`.
+    /// False when the keeper is off, failed its last pass, or is at its rent limit.
+    pub keeper_has_room: AtomicBool,
 }
 
 impl Packing {
@@ -176,6 +180,7 @@ impl Packing {
             token_programs: Mutex::new(HashMap::new()),
             lookup_tables: Mutex::new(Vec::new()),
             operator_tables: Mutex::new(Vec::new()),
+            keeper_has_room: AtomicBool::new(false),
         }
     }
 

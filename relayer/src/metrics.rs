@@ -61,6 +61,9 @@ pub struct Metrics {
     /// Intents packed into settle transactions, by whether every account they name was in a
     /// lookup table (`covered` = `yes` / `no`): coverage = yes ÷ (yes + no).
     pub table_coverage: IntCounterVec,
+    /// Intents the batcher's last pass held for the keeper to put their accounts in a
+    /// lookup table (`tables.cover_wait_ms`).
+    pub waiting_for_tables: IntGauge,
     instance: String,
 }
 
@@ -159,11 +162,19 @@ impl Metrics {
             ),
             &["covered"],
         )?;
+        let waiting_for_tables = IntGauge::new(
+            "intents_waiting_for_tables",
+            "Intents held for a lookup table to cover their accounts",
+        )?;
         for c in [&landed_by_form, &settle_fees, &table_coverage] {
             registry.register(Box::new(c.clone()))?;
         }
         registry.register(Box::new(lookup_tables.clone()))?;
-        for g in [&lookup_table_addresses, &lookup_table_rent] {
+        for g in [
+            &lookup_table_addresses,
+            &lookup_table_rent,
+            &waiting_for_tables,
+        ] {
             registry.register(Box::new(g.clone()))?;
         }
         for c in [&lease_takeovers, &leases_lost] {
@@ -210,6 +221,7 @@ impl Metrics {
             lookup_table_addresses,
             lookup_table_rent,
             table_coverage,
+            waiting_for_tables,
             instance: instance.to_owned(),
         })
     }
@@ -227,7 +239,7 @@ impl Metrics {
     /// a series yet.
     pub fn names(&self) -> Vec<String> {
         use prometheus::core::Collector;
-        let collectors: [&dyn Collector; 23] = [
+        let collectors: [&dyn Collector; 24] = [
             &self.received,
             &self.accepted,
             &self.refused,
@@ -251,6 +263,7 @@ impl Metrics {
             &self.lookup_table_addresses,
             &self.lookup_table_rent,
             &self.table_coverage,
+            &self.waiting_for_tables,
         ];
         let mut names: Vec<String> = collectors
             .iter()

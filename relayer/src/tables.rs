@@ -9,7 +9,9 @@
 //!    accounts) and marks every table holding one as needed now;
 //! 3. adds the missing ones to its newest table with room, creating a table when none has,
 //!    as long as the rent all its tables lock stays within `tables.max_rent_lamports`
-//!    (a bounded number of transactions per pass);
+//!    (a bounded number of transactions per pass, the extensions sent together), and tells
+//!    the batcher whether it had room (`Packing::keeper_has_room`: while it has, the batcher
+//!    holds an uncovered intent for at most `tables.cover_wait_ms`);
 //! 4. deactivates a table no open intent needed for `tables.idle_close_seconds` (it is no
 //!    longer packed against at once), and closes it once the cluster allows (the deactivation
 //!    slot out of the slot hashes, ~513 slots): its rent returns to the fee payer.
@@ -17,7 +19,8 @@
 //! Invariants: a table is written to the state file (`tables.state_path`) before the
 //! transaction creating it is sent, so a crash can never lose track of rent; an address is
 //! published only once usable, so a packed transaction never names an inactive one; intents
-//! whose accounts are not covered yet still settle, in smaller transactions. Coverage (share
+//! whose accounts are not covered yet still settle, in smaller transactions (after at most
+//! `tables.cover_wait_ms`). Coverage (share
 //! of packed intents whose accounts were all in a table) and rent locked are metrics.
 
 use crate::batch::pack_item;
@@ -31,6 +34,7 @@ use solana_pubkey::Pubkey;
 use solana_signer::Signer;
 use std::collections::{HashMap, HashSet};
 use std::path::{Path, PathBuf};
+use std::sync::atomic::Ordering;
 use std::sync::Arc;
 use std::time::Duration;
 use tokio::sync::watch;
@@ -89,8 +93,11 @@ pub struct PassReport {
     pub deactivated: usize,
     /// Tables closed.
     pub closed: usize,
-    /// Open intents' addresses left out for the rent limit.
+    /// Open intents' addresses left for a later pass (the rent limit, or this pass' write
+    /// budget).
     pub over_budget: usize,
+    /// The rent limit stopped this pass from adding an address.
+    pub rent_limited: bool,
 }
 
 /// The keeper's state between passes.
@@ -218,6 +225,9 @@ impl Keeper {
         self.retire(ctx, &me, slot, now, &needed, &mut report)
             .await?;
         self.publish(ctx).await?;
+        ctx.packing
+            .keeper_has_room
+            .store(!report.rent_limited, Ordering::SeqCst);
         Ok(report)
     }
 
@@ -285,7 +295,9 @@ impl Keeper {
     }
 
     /// Adds `missing` to the newest table with room (creating tables as needed) within the
-    /// rent limit.
+    /// rent limit. A creation is sent and confirmed at once (extensions name the table); the
+    /// extensions are then sent together, each confirmed on its own: on a cluster they land
+    /// within a slot or two of each other instead of one after the other.
     async fn extend(
         &mut self,
         ctx: &Ctx,
@@ -300,6 +312,7 @@ impl Keeper {
             .saturating_sub(self.rent_of(ctx, 0).await?);
         let mut locked = self.rent_locked(ctx).await?;
         let mut writes = 0;
+        let mut extensions = tokio::task::JoinSet::new();
         while !missing.is_empty() && writes < MAX_WRITES_PER_PASS {
             let target = self
                 .registry
@@ -316,6 +329,7 @@ impl Keeper {
             let Some(table) = target else {
                 let cost = self.rent_of(ctx, 0).await?;
                 if locked.saturating_add(cost).saturating_add(per_address) > max_rent {
+                    report.rent_limited = true;
                     break;
                 }
                 self.create(ctx, me).await?;
@@ -332,20 +346,35 @@ impl Keeper {
                 .min(LOOKUP_TABLE_MAX_ADDRESSES - len)
                 .min(usize::try_from(affordable).unwrap_or(usize::MAX));
             if n == 0 {
+                // The table has room and addresses are missing: only the rent limit is left.
+                report.rent_limited = true;
                 break;
             }
             let chunk: Vec<Pubkey> = missing.drain(..n).collect();
             let ix = pack::extend_lookup_table_ix(&table, me, me, chunk.clone());
-            toss_sdk::wallet::send(ctx.cluster.as_ref(), &ctx.fee_payer, &[ix], &[]).await?;
+            let (cluster, payer) = (ctx.cluster.clone(), ctx.fee_payer.clone());
+            extensions.spawn(async move {
+                toss_sdk::wallet::send(cluster.as_ref(), &payer, &[ix], &[])
+                    .await
+                    .map(|_| n)
+            });
+            // Room and rent are counted as if it landed; the next pass reads the tables again.
             if let Some(v) = self.views.get_mut(&table) {
                 v.addresses.extend(chunk);
             }
             locked = locked.saturating_add(per_address.saturating_mul(n as u64));
-            report.extended += n;
             writes += 1;
         }
+        let mut failed = None;
+        while let Some(joined) = extensions.join_next().await {
+            match joined {
+                Ok(Ok(n)) => report.extended += n,
+                Ok(Err(e)) => failed = Some(RelayerError::from(e)),
+                Err(e) => failed = Some(RelayerError::Other(format!("extension task: {e}"))),
+            }
+        }
         report.over_budget = missing.len();
-        if report.over_budget > 0 && writes < MAX_WRITES_PER_PASS {
+        if report.rent_limited {
             tracing::warn!(
                 addresses = report.over_budget,
                 max_rent_lamports = max_rent,
@@ -356,7 +385,10 @@ impl Keeper {
             // The new addresses are usable from the next slot.
             ctx.cluster.next_slot().await?;
         }
-        Ok(())
+        match failed {
+            Some(e) => Err(e),
+            None => Ok(()),
+        }
     }
 
     /// Creates a table: recorded in the state file first, then sent.
@@ -532,7 +564,11 @@ pub async fn run(ctx: Arc<Ctx>, mut keeper: Keeper, mut stop: watch::Receiver<bo
         match keeper.pass(&ctx).await {
             Ok(r) if r != PassReport::default() => tracing::debug!(?r, "lookup-table pass"),
             Ok(_) => {}
-            Err(e) => tracing::warn!(error = %e, "lookup-table pass failed"),
+            Err(e) => {
+                // Nothing waits for a keeper that cannot add addresses.
+                ctx.packing.keeper_has_room.store(false, Ordering::SeqCst);
+                tracing::warn!(error = %e, "lookup-table pass failed");
+            }
         }
         tokio::select! {
             _ = tokio::time::sleep(interval) => {}
@@ -542,6 +578,7 @@ pub async fn run(ctx: Arc<Ctx>, mut keeper: Keeper, mut stop: watch::Receiver<bo
             break;
         }
     }
+    ctx.packing.keeper_has_room.store(false, Ordering::SeqCst);
 }
 
 #[cfg(test)]

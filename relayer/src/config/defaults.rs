@@ -66,6 +66,10 @@ pub const DEFAULT_TABLES_MAX_RENT_LAMPORTS: u64 = 1_000_000_000;
 pub const DEFAULT_TABLES_IDLE_CLOSE_SECONDS: u64 = 86_400;
 /// `[tables] interval_ms`.
 pub const DEFAULT_TABLES_INTERVAL_MS: u64 = 500;
+/// `[tables] cover_wait_ms`: an extension lands and activates within ~3 slots on a cluster.
+pub const DEFAULT_TABLES_COVER_WAIT_MS: u64 = 3_000;
+/// Largest `[tables] cover_wait_ms`.
+pub const MAX_TABLES_COVER_WAIT_MS: u64 = 60_000;
 
 /// `[submit] compute_unit_price_micro_lamports`.
 pub const DEFAULT_COMPUTE_UNIT_PRICE_MICRO_LAMPORTS: u64 = 0;

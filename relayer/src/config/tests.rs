@@ -344,6 +344,7 @@ fn every_validation_rule_has_a_failing_case() {
         }),
         ("tables.interval_ms", |c| c.tables.interval_ms = 10),
         ("tables.interval_ms", |c| c.tables.interval_ms = 60_001),
+        ("tables.cover_wait_ms", |c| c.tables.cover_wait_ms = 60_001),
         ("tables.idle_close_seconds", |c| {
             c.tables.idle_close_seconds = 0
         }),

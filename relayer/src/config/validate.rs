@@ -4,7 +4,8 @@ use std::net::SocketAddr;
 use std::path::Path;
 
 use super::defaults::{
-    MAX_BATCH_INTENTS_LIMIT, MAX_COMPUTE_UNIT_LIMIT, MAX_RETRIES_LIMIT, MIN_ADMIN_TOKEN_LEN,
+    MAX_BATCH_INTENTS_LIMIT, MAX_COMPUTE_UNIT_LIMIT, MAX_RETRIES_LIMIT, MAX_TABLES_COVER_WAIT_MS,
+    MIN_ADMIN_TOKEN_LEN,
 };
 use super::types::StoreKind;
 use super::{Config, ConfigError};
@@ -53,6 +54,10 @@ impl Config {
         p.check((50..=60_000).contains(&self.tables.interval_ms), || {
             "tables.interval_ms must be 50 to 60000".into()
         });
+        p.check(
+            self.tables.cover_wait_ms <= MAX_TABLES_COVER_WAIT_MS,
+            || format!("tables.cover_wait_ms must be 0 to {MAX_TABLES_COVER_WAIT_MS}"),
+        );
         p.check(self.tables.idle_close_seconds > 0, || {
             "tables.idle_close_seconds must be greater than 0".into()
         });

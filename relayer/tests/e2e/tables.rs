@@ -156,8 +156,58 @@ async fn the_relayer_keeps_its_own_lookup_tables() {
     running.relayer.shutdown().await.unwrap();
 }
 
+/// Ten new payers' intents arrive in one burst at a running relayer (not paused): the
+/// batcher holds them (`tables.cover_wait_ms`) until the keeper has put their accounts in its
+/// table, and they settle in two covered compact transactions instead of three or four
+/// uncovered ones.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_burst_of_new_payers_waits_for_the_table_and_settles_covered() {
+    let h = Harness::new().await;
+    let signed = intents(&h, 10).await;
+    let mut cfg = config();
+    cfg.tables.manage = true;
+    cfg.tables.interval_ms = 100;
+    cfg.tables.cover_wait_ms = 20_000;
+    cfg.tables.state_path = Some(h.dir.path().join("tables.json"));
+    cfg.submit.verification = toss_relayer::config::Verification::Compact;
+    let running = h.start(cfg).await;
+    let ctx = running.relayer.ctx.clone();
+    // The keeper's first pass (no intents yet) says it has room.
+    wait_for("the keeper's first pass", || {
+        ctx.packing
+            .keeper_has_room
+            .load(std::sync::atomic::Ordering::SeqCst)
+    })
+    .await;
+    let started = std::time::Instant::now();
+    for s in &signed {
+        let (status, body) = running.submit(&h.http, s).await;
+        assert_eq!(status, StatusCode::ACCEPTED, "{body}");
+    }
+    running.settle_all().await;
+    let took = started.elapsed();
+    for s in &signed {
+        assert_eq!(running.status_of(s).await, Status::Settled);
+    }
+    assert_eq!(coverage(&running), (10, 0), "every packed intent covered");
+    assert_eq!(
+        ctx.metrics
+            .landed_by_form
+            .with_label_values(&["compact"])
+            .get(),
+        2,
+        "8 + 2 intents"
+    );
+    assert!(
+        took < Duration::from_secs(15),
+        "settled once covered, not after the whole wait: {took:?}"
+    );
+    assert_eq!(ctx.metrics.waiting_for_tables.get(), 0);
+    running.relayer.shutdown().await.unwrap();
+}
+
 /// A rent limit below one table: no table is made, and the intents still settle, uncovered,
-/// in smaller transactions.
+/// in smaller transactions, without waiting for coverage that cannot come.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn intents_settle_uncovered_when_the_rent_limit_allows_no_table() {
     let h = Harness::new().await;
@@ -166,13 +216,20 @@ async fn intents_settle_uncovered_when_the_rent_limit_allows_no_table() {
     cfg.tables.manage = true;
     cfg.tables.interval_ms = 100;
     cfg.tables.max_rent_lamports = 1_000_000;
+    cfg.tables.cover_wait_ms = 60_000;
     cfg.tables.state_path = Some(h.dir.path().join("tables.json"));
     let running = h.start(cfg).await;
+    let started = std::time::Instant::now();
     for s in &signed {
         let (status, body) = running.submit(&h.http, s).await;
         assert_eq!(status, StatusCode::ACCEPTED, "{body}");
     }
     running.settle_all().await;
+    let took = started.elapsed();
+    assert!(
+        took < Duration::from_secs(30),
+        "a keeper at its rent limit holds nothing back: {took:?}"
+    );
     for s in &signed {
         assert_eq!(running.status_of(s).await, Status::Settled);
     }
