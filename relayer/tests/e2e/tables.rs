@@ -45,6 +45,23 @@ fn coverage(running: &Running) -> (u64, u64) {
     )
 }
 
+/// The harness' config with the keeper on (a pass every 100 ms), its state file at `state`.
+fn managed(state: std::path::PathBuf) -> toss_relayer::config::Config {
+    let mut cfg = config();
+    cfg.tables.manage = true;
+    cfg.tables.interval_ms = 100;
+    cfg.tables.state_path = Some(state);
+    cfg
+}
+
+/// Hands in every intent; each is acknowledged.
+async fn submit_each(h: &Harness, running: &Running, signed: &[SignedIntent]) {
+    for s in signed {
+        let (status, body) = running.submit(&h.http, s).await;
+        assert_eq!(status, StatusCode::ACCEPTED, "{body}");
+    }
+}
+
 async fn wait_for(what: &str, mut done: impl FnMut() -> bool) {
     for _ in 0..300 {
         if done() {
@@ -64,11 +81,8 @@ async fn the_relayer_keeps_its_own_lookup_tables() {
     let h = Harness::new().await;
     let signed = intents(&h, 10).await;
     let state = h.dir.path().join("tables.json");
-    let mut cfg = config();
-    cfg.tables.manage = true;
-    cfg.tables.interval_ms = 100;
+    let mut cfg = managed(state.clone());
     cfg.tables.idle_close_seconds = 2;
-    cfg.tables.state_path = Some(state.clone());
     cfg.submit.verification = toss_relayer::config::Verification::Compact;
     let fee_payer = h.fee_payer.pubkey();
     let before = h.cluster.balance(&fee_payer).await.unwrap();
@@ -77,10 +91,7 @@ async fn the_relayer_keeps_its_own_lookup_tables() {
         running.admin(&h.http, "pause", Some(ADMIN)).await,
         StatusCode::OK
     );
-    for s in &signed {
-        let (status, body) = running.submit(&h.http, s).await;
-        assert_eq!(status, StatusCode::ACCEPTED, "{body}");
-    }
+    submit_each(&h, &running, &signed).await;
     // Every account of the ten intents (4 each, and the settle instruction's own): usable.
     let ctx = running.relayer.ctx.clone();
     wait_for("the table to cover every intent", || {
@@ -164,11 +175,8 @@ async fn the_relayer_keeps_its_own_lookup_tables() {
 async fn a_burst_of_new_payers_waits_for_the_table_and_settles_covered() {
     let h = Harness::new().await;
     let signed = intents(&h, 10).await;
-    let mut cfg = config();
-    cfg.tables.manage = true;
-    cfg.tables.interval_ms = 100;
+    let mut cfg = managed(h.dir.path().join("tables.json"));
     cfg.tables.cover_wait_ms = 20_000;
-    cfg.tables.state_path = Some(h.dir.path().join("tables.json"));
     cfg.submit.verification = toss_relayer::config::Verification::Compact;
     let running = h.start(cfg).await;
     let ctx = running.relayer.ctx.clone();
@@ -180,10 +188,7 @@ async fn a_burst_of_new_payers_waits_for_the_table_and_settles_covered() {
     })
     .await;
     let started = std::time::Instant::now();
-    for s in &signed {
-        let (status, body) = running.submit(&h.http, s).await;
-        assert_eq!(status, StatusCode::ACCEPTED, "{body}");
-    }
+    submit_each(&h, &running, &signed).await;
     running.settle_all().await;
     let took = started.elapsed();
     for s in &signed {
@@ -212,18 +217,12 @@ async fn a_burst_of_new_payers_waits_for_the_table_and_settles_covered() {
 async fn intents_settle_uncovered_when_the_rent_limit_allows_no_table() {
     let h = Harness::new().await;
     let signed = intents(&h, 4).await;
-    let mut cfg = config();
-    cfg.tables.manage = true;
-    cfg.tables.interval_ms = 100;
+    let mut cfg = managed(h.dir.path().join("tables.json"));
     cfg.tables.max_rent_lamports = 1_000_000;
     cfg.tables.cover_wait_ms = 60_000;
-    cfg.tables.state_path = Some(h.dir.path().join("tables.json"));
     let running = h.start(cfg).await;
     let started = std::time::Instant::now();
-    for s in &signed {
-        let (status, body) = running.submit(&h.http, s).await;
-        assert_eq!(status, StatusCode::ACCEPTED, "{body}");
-    }
+    submit_each(&h, &running, &signed).await;
     running.settle_all().await;
     let took = started.elapsed();
     assert!(
