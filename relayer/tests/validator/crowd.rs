@@ -355,6 +355,7 @@ pub async fn run(binary: PathBuf) {
         mints: vec![mint],
         lookup_table: None,
         dir: dir.clone(),
+        cover_wait_ms: None,
     };
     let relayer = Arc::new(setup.start(0).await);
 

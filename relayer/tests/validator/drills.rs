@@ -926,6 +926,10 @@ pub async fn instances(g: &Ground<'_>, scale: &Scale) -> (String, Vec<[u8; 32]>)
             database_url: Some(url.clone()),
             instance_id: Some(format!("drill-{i}")),
             fee_payer: file,
+            // Each instance keeps its own tables: with the wait for coverage, the instance
+            // whose keeper covers a burst first claims all of it, and the victim may never
+            // hold a sent batch to be killed with. This drill is about takeovers, not fees.
+            cover_wait_ms: Some(0),
             ..g.setup.clone()
         });
     }

@@ -33,6 +33,8 @@ pub struct Setup {
     pub lookup_table: Option<Pubkey>,
     /// Config and log directory.
     pub dir: PathBuf,
+    /// `[tables] cover_wait_ms` (`None`: the relayer's default).
+    pub cover_wait_ms: Option<u64>,
 }
 
 /// A running `toss-relayer run`.
@@ -100,6 +102,7 @@ breaker_cooldown_ms = 1000
 [tables]
 interval_ms = 200
 state_path = "{tables}"
+{cover_wait}
 
 [reconcile]
 sweep_interval_ms = 1000
@@ -134,6 +137,10 @@ filter = "toss_relayer=debug,warn"
                 ))
                 .display(),
             mints = mints.join(", "),
+            cover_wait = self
+                .cover_wait_ms
+                .map(|ms| format!("cover_wait_ms = {ms}"))
+                .unwrap_or_default(),
         );
         let path = self.dir.join(format!(
             "relayer-{}.toml",
