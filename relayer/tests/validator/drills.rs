@@ -954,17 +954,28 @@ pub async fn instances(g: &Ground<'_>, scale: &Scale) -> (String, Vec<[u8; 32]>)
     // Kill the victim at a random moment of the load, as soon as it drives a batch it has
     // already sent.
     tokio::time::sleep(Duration::from_millis(Draw(0x1257_a9ce).below(2_000))).await;
-    let victim_batches: Vec<i64> = loop {
-        let sent: Vec<i64> = store
+    let sent_by_victim = || async {
+        store
             .unfinished_batches()
             .await
             .expect("batches")
             .iter()
             .filter(|b| b.signature.is_some() && b.owner.as_deref() == Some("drill-0"))
             .map(|b| b.batch_id)
-            .collect();
-        if !sent.is_empty() {
-            break sent;
+            .collect::<Vec<i64>>()
+    };
+    let victim_batches: Vec<i64> = loop {
+        if !sent_by_victim().await.is_empty() {
+            // Freeze it, let a statement already on the wire commit, and read again: a batch
+            // the victim finished between the first read and the kill is not one it was
+            // killed holding (CI once saw exactly that race).
+            relayers[0].freeze(true);
+            tokio::time::sleep(Duration::from_millis(300)).await;
+            let sent = sent_by_victim().await;
+            if !sent.is_empty() {
+                break sent;
+            }
+            relayers[0].freeze(false);
         }
         assert!(
             posted.elapsed() < Duration::from_secs(120),

@@ -381,6 +381,18 @@ impl Service {
         self.child.id()
     }
 
+    /// SIGSTOP (`true`) or SIGCONT (`false`): freezes the process where it stands, so what
+    /// its store shows no longer changes under a reader (bar a statement already on the wire).
+    pub fn freeze(&self, stop: bool) {
+        let signal = if stop { "-STOP" } else { "-CONT" };
+        let status = std::process::Command::new("kill")
+            .arg(signal)
+            .arg(self.pid().to_string())
+            .status()
+            .expect("kill(1) runs");
+        assert!(status.success(), "kill {signal} {}", self.pid());
+    }
+
     /// SIGKILL: no drain, no flush beyond what SQLite already committed.
     pub fn kill(mut self) {
         let _ = self.child.kill();
