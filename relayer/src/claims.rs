@@ -90,14 +90,22 @@ async fn drop_unsent(ctx: &Ctx, b: &BatchRecord) -> Result<(), RelayerError> {
         intents = back.len(),
         "dropping unsent batch"
     );
-    ctx.store
+    let done = ctx
+        .store
         .apply_and_finish_batch(
             back,
             b.batch_id,
+            &ctx.lease,
             crate::store::BatchState::Dropped,
             Some("never sent".into()),
         )
         .await?;
+    if done.is_none() {
+        tracing::info!(
+            batch_id = b.batch_id,
+            "unsent batch finished or taken over meanwhile: left alone"
+        );
+    }
     ctx.flow.wake.notify_one();
     Ok(())
 }

@@ -38,6 +38,7 @@ pub struct FaultyCluster {
     down: AtomicBool,
     dropping: AtomicBool,
     forgetful: AtomicBool,
+    logs_hidden: AtomicBool,
     injected: AtomicU64,
     status_calls: AtomicU64,
     widest_status_call: AtomicU64,
@@ -60,6 +61,7 @@ impl FaultyCluster {
             down: AtomicBool::new(false),
             dropping: AtomicBool::new(false),
             forgetful: AtomicBool::new(false),
+            logs_hidden: AtomicBool::new(false),
             injected: AtomicU64::new(0),
             status_calls: AtomicU64::new(0),
             widest_status_call: AtomicU64::new(0),
@@ -74,6 +76,11 @@ impl FaultyCluster {
     /// While `forgetful`, `statuses` finds no signature (only the history does).
     pub fn set_forgetful(&self, forgetful: bool) {
         self.forgetful.store(forgetful, Ordering::SeqCst);
+    }
+
+    /// While hidden, `logs` finds no transaction (an RPC node that has not indexed it yet).
+    pub fn set_logs_hidden(&self, hidden: bool) {
+        self.logs_hidden.store(hidden, Ordering::SeqCst);
     }
 
     /// `statuses` requests made so far.
@@ -198,6 +205,9 @@ impl Cluster for FaultyCluster {
 
     async fn logs(&self, signature: &Signature) -> ClusterResult<Option<Vec<String>>> {
         self.gate().await?;
+        if self.logs_hidden.load(Ordering::SeqCst) {
+            return Ok(None);
+        }
         self.inner.logs(signature).await
     }
 

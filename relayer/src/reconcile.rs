@@ -244,7 +244,13 @@ pub async fn landed(
     let mine: HashSet<[u8; 32]> = batch.records.iter().map(|r| r.id).collect();
     for (winner, others) in settled.iter().zip(others) {
         for other in others {
-            if other.id != winner.id && !mine.contains(&other.id) {
+            // Only the intents signed over the same nonce value lost: one signed over the
+            // value this settlement advanced the account to is the payer's next payment, and
+            // can still settle.
+            if other.id != winner.id
+                && !mine.contains(&other.id)
+                && other.nonce_value == winner.nonce_value
+            {
                 transitions.push(
                     Transition::new(other.id, Status::Conflict, Actor::Reconciler)
                         .reason(format!("nonce used by intent {}", hex::encode(winner.id))),
@@ -253,13 +259,11 @@ pub async fn landed(
         }
     }
     let to: Vec<Status> = transitions.iter().map(|t| t.to).collect();
-    let applied = ctx
-        .store
-        .apply_and_finish_batch(transitions, batch.id, BatchState::Landed, None)
-        .await?;
-    for (status, ok) in to.iter().zip(&applied) {
-        if *ok && status.is_final() {
-            count_final(ctx, *status, 1);
+    if let Some(applied) = finish(ctx, batch, BatchState::Landed, None, transitions).await? {
+        for (status, ok) in to.iter().zip(&applied) {
+            if *ok && status.is_final() {
+                count_final(ctx, *status, 1);
+            }
         }
     }
     for r in &batch.records {
@@ -298,26 +302,23 @@ async fn promote(ctx: &Ctx, batch: &Batch, signature: &Signature) -> Result<(), 
 /// A paused program is not any intent's fault: everything waits.
 pub async fn failed(ctx: &Ctx, batch: &Batch, e: &TransactionError) -> Result<(), RelayerError> {
     let reason = describe_tx_error(e);
-    ctx.store
-        .finish_batch(batch.id, BatchState::Failed, Some(reason.clone()))
-        .await?;
     let paused_code = u32::from(toss_intent_processor::error::TossError::Paused);
     let program_paused = matches!(
         e,
         TransactionError::InstructionError(_, solana_instruction::error::InstructionError::Custom(c)) if *c == paused_code
     );
-    let back = |why: String| -> Vec<Transition> {
+    let every = |to: Status, why: String| -> Vec<Transition> {
         batch
             .records
             .iter()
-            .map(|r| Transition::new(r.id, Status::Pending, Actor::Reconciler).reason(why.clone()))
+            .map(|r| Transition::new(r.id, to, Actor::Reconciler).reason(why.clone()))
             .collect()
     };
+    let error = Some(reason.clone());
     if program_paused {
         tracing::warn!("program is paused; intents wait");
-        ctx.store
-            .apply(back("program paused: waiting".into()))
-            .await?;
+        let back = every(Status::Pending, "program paused: waiting".into());
+        finish(ctx, batch, BatchState::Failed, error, back).await?;
         // Sending would only burn fees: no new batch for a breaker cooldown.
         ctx.hold_for(std::time::Duration::from_millis(
             ctx.config.submit.breaker_cooldown_ms,
@@ -326,21 +327,25 @@ pub async fn failed(ctx: &Ctx, batch: &Batch, e: &TransactionError) -> Result<()
     }
     if batch.records.len() > 1 {
         tracing::warn!(%reason, "batch failed as a whole; retrying its intents one by one");
+        // Marked solo before they are `pending` again, so no pass packs them together.
         if let Ok(mut solo) = ctx.claims.solo.lock() {
             solo.extend(batch.records.iter().map(|r| r.id));
         }
-        ctx.store
-            .apply(back(format!("batch failed ({reason}): retrying alone")))
-            .await?;
+        let back = every(
+            Status::Pending,
+            format!("batch failed ({reason}): retrying alone"),
+        );
+        finish(ctx, batch, BatchState::Failed, error, back).await?;
         return Ok(());
     }
-    let t: Vec<Transition> = batch
-        .records
-        .iter()
-        .map(|r| Transition::new(r.id, Status::Rejected, Actor::Reconciler).reason(reason.clone()))
-        .collect();
-    let n = ctx.store.apply(t).await?.iter().filter(|ok| **ok).count();
-    count_final(ctx, Status::Rejected, n);
+    let t = every(Status::Rejected, reason.clone());
+    if let Some(applied) = finish(ctx, batch, BatchState::Failed, error, t).await? {
+        count_final(
+            ctx,
+            Status::Rejected,
+            applied.iter().filter(|ok| **ok).count(),
+        );
+    }
     if let Ok(mut solo) = ctx.claims.solo.lock() {
         for r in &batch.records {
             solo.remove(&r.id);
@@ -352,9 +357,6 @@ pub async fn failed(ctx: &Ctx, batch: &Batch, e: &TransactionError) -> Result<()
 /// Some intent of the batch expired before any signature landed: expire those, send the
 /// rest again in a new batch.
 pub async fn drop_expired(ctx: &Ctx, batch: &Batch) -> Result<(), RelayerError> {
-    ctx.store
-        .finish_batch(batch.id, BatchState::Dropped, Some("intent expired".into()))
-        .await?;
     let now = crate::now_ms() / 1000;
     let t: Vec<Transition> = batch
         .records
@@ -368,22 +370,22 @@ pub async fn drop_expired(ctx: &Ctx, batch: &Batch) -> Result<(), RelayerError> 
             }
         })
         .collect();
-    let expired = t.iter().filter(|t| t.to == Status::Expired).count();
-    ctx.store.apply(t).await?;
-    count_final(ctx, Status::Expired, expired);
+    let expired: Vec<bool> = t.iter().map(|t| t.to == Status::Expired).collect();
+    let error = Some("intent expired".into());
+    if let Some(applied) = finish(ctx, batch, BatchState::Dropped, error, t).await? {
+        let n = applied
+            .iter()
+            .zip(&expired)
+            .filter(|(a, e)| **a && **e)
+            .count();
+        count_final(ctx, Status::Expired, n);
+    }
     Ok(())
 }
 
 /// A batch that no longer fits one transaction (see [`SendOutcome::TooLarge`]): finished
 /// unsent, its intents back to `pending` for the batcher to pack in the current form.
 pub async fn repack(ctx: &Ctx, batch: &Batch) -> Result<(), RelayerError> {
-    ctx.store
-        .finish_batch(
-            batch.id,
-            BatchState::Dropped,
-            Some("too large for one transaction in the current form: packed again".into()),
-        )
-        .await?;
     let t: Vec<Transition> = batch
         .records
         .iter()
@@ -392,8 +394,35 @@ pub async fn repack(ctx: &Ctx, batch: &Batch) -> Result<(), RelayerError> {
                 .reason("batch too large for the current form: packed again")
         })
         .collect();
-    ctx.store.apply(t).await?;
+    let error = Some("too large for one transaction in the current form: packed again".into());
+    finish(ctx, batch, BatchState::Dropped, error, t).await?;
     Ok(())
+}
+
+/// Ends `batch` with its intents' `transitions` in one fenced commit
+/// ([`crate::store::Store::apply_and_finish_batch`]). `None` when the batch is no longer this
+/// instance's to end (finished already, or taken over after this instance's lease lapsed,
+/// say through a database outage longer than the lease): the new owner's outcome stands and
+/// nothing of this one is applied, so two instances never both send an intent back.
+async fn finish(
+    ctx: &Ctx,
+    batch: &Batch,
+    state: BatchState,
+    error: Option<String>,
+    transitions: Vec<Transition>,
+) -> Result<Option<Vec<bool>>, RelayerError> {
+    let done = ctx
+        .store
+        .apply_and_finish_batch(transitions, batch.id, &ctx.lease, state, error)
+        .await?;
+    if done.is_none() {
+        tracing::warn!(
+            batch_id = batch.id,
+            %state,
+            "batch finished already or taken over by another instance: nothing applied here"
+        );
+    }
+    Ok(done)
 }
 
 /// At start: intents left `queued` or `submitted` outside any unfinished batch go back to
@@ -401,12 +430,13 @@ pub async fn repack(ctx: &Ctx, batch: &Batch) -> Result<(), RelayerError> {
 /// id) are let go, so the first sweep takes its batches back at once instead of waiting for
 /// them to lapse. Batches of other live instances are left alone.
 pub async fn recover(ctx: &Ctx) -> Result<(), RelayerError> {
+    // Intents first, batches second: a batch another instance opens between the two reads
+    // is among the unfinished ones (its intents became `queued` in the commit that created
+    // it), so its intents are never taken for orphans.
+    let open = ctx.store.nonfinal().await?;
     let batches = ctx.store.unfinished_batches().await?;
     let live: HashSet<i64> = batches.iter().map(|b| b.batch_id).collect();
-    let orphans: Vec<Transition> = ctx
-        .store
-        .nonfinal()
-        .await?
+    let orphans: Vec<Transition> = open
         .into_iter()
         .filter(|r| r.status != Status::Pending)
         .filter(|r| r.batch_id.is_none_or(|b| !live.contains(&b)))

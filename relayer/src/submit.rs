@@ -164,6 +164,12 @@ async fn drive(ctx: &Ctx, batch: &Batch) -> Result<SendOutcome, RelayerError> {
         if failures > max_retries {
             return Ok(SendOutcome::RetriesExhausted);
         }
+        // After the breaker's wait, which can be long: the expiry check below must see the
+        // time this signature goes out.
+        let wait = ctx.flow.breaker.wait();
+        if wait > Duration::ZERO {
+            tokio::time::sleep(wait).await;
+        }
         if batch
             .records
             .iter()
@@ -185,10 +191,6 @@ async fn drive(ctx: &Ctx, batch: &Batch) -> Result<SendOutcome, RelayerError> {
                 );
                 return Ok(SendOutcome::TooLarge);
             }
-        }
-        let wait = ctx.flow.breaker.wait();
-        if wait > Duration::ZERO {
-            tokio::time::sleep(wait).await;
         }
         let (blockhash, last_valid) = match ctx.cluster.latest_blockhash().await {
             Ok(v) => {

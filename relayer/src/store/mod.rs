@@ -423,11 +423,13 @@ pub trait Store: Send + Sync {
     /// Audit trail of one intent, oldest first.
     async fn audit(&self, id: IntentId) -> StoreResult<Vec<AuditRow>>;
 
-    /// Moves every `pending` or `queued` intent whose expiry is before
-    /// `now_unix` to `expired`, returning their ids.
+    /// Moves every `pending` intent whose expiry is before `now_unix` to `expired`, returning
+    /// their ids.
     ///
-    /// `submitted` intents are left to the reconciler: their transaction
-    /// may still land.
+    /// `queued` and `submitted` intents are left to their batch's driver: it checks expiry
+    /// before each signature and the chain's own clock decides what lands. Expiring them here,
+    /// on a local clock, could mark `expired` an intent whose transaction is about to be sent
+    /// (or already was) and may still settle.
     async fn expire_due(&self, now_unix: i64, actor: Actor) -> StoreResult<Vec<IntentId>>;
 
     /// Creates an `open` batch of existing intents and returns its id.
@@ -507,15 +509,21 @@ pub trait Store: Send + Sync {
         transitions: Vec<Transition>,
     ) -> StoreResult<Option<Vec<bool>>>;
 
-    /// `transitions`, then [`Store::finish_batch`], in one durable commit. Returns each
-    /// transition's outcome (the batch may already have been finished: that is not an error).
+    /// Ends a batch its driver still holds: moves it to a final state (`landed`, `failed` or
+    /// `dropped`) and applies `transitions` (its intents' outcomes) in one durable commit.
+    ///
+    /// Fenced: only while the batch is unfinished and owned by `lease.owner` (a lease that
+    /// lapsed but nobody took over still counts). Otherwise nothing is applied and the
+    /// answer is `None`: the batch was finished already, or another instance took it over
+    /// and its outcome stands. `Some` holds each transition's outcome.
     async fn apply_and_finish_batch(
         &self,
         transitions: Vec<Transition>,
         batch_id: i64,
+        lease: &Lease,
         state: BatchState,
         error: Option<String>,
-    ) -> StoreResult<Vec<bool>>;
+    ) -> StoreResult<Option<Vec<bool>>>;
 
     /// Every signature ever recorded for the batch, oldest first.
     async fn batch_signatures(&self, batch_id: i64) -> StoreResult<Vec<String>>;

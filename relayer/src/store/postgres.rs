@@ -371,7 +371,7 @@ impl Store for PgStore {
         state: BatchState,
         error: Option<String>,
     ) -> StoreResult<bool> {
-        in_tx!(self, tx => writes::finish_batch(&tx, batch_id, state, error.as_deref()).await)
+        in_tx!(self, tx => writes::finish_batch(&tx, batch_id, state, error.as_deref(), None).await)
     }
 
     async fn mark_batch_sent_with(
@@ -400,14 +400,17 @@ impl Store for PgStore {
         &self,
         transitions: Vec<Transition>,
         batch_id: i64,
+        lease: &Lease,
         state: BatchState,
         error: Option<String>,
-    ) -> StoreResult<Vec<bool>> {
+    ) -> StoreResult<Option<Vec<bool>>> {
         in_tx!(self, tx => {
-            writes::lock_batch(&tx, batch_id).await?;
-            let applied = writes::apply(&tx, &transitions).await?;
-            writes::finish_batch(&tx, batch_id, state, error.as_deref()).await?;
-            Ok(applied)
+            // The batch row first (the order every batch write takes), fenced by its owner.
+            let owner = Some(lease.owner.as_str());
+            if !writes::finish_batch(&tx, batch_id, state, error.as_deref(), owner).await? {
+                return Ok(None);
+            }
+            writes::apply(&tx, &transitions).await.map(Some)
         })
     }
 

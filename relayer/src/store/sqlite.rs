@@ -445,7 +445,7 @@ impl Store for SqliteStore {
         state: BatchState,
         error: Option<String>,
     ) -> StoreResult<bool> {
-        self.write(move |c| writes::finish_batch(c, batch_id, state, error.as_deref()))
+        self.write(move |c| writes::finish_batch(c, batch_id, state, error.as_deref(), None))
             .await
     }
 
@@ -479,13 +479,16 @@ impl Store for SqliteStore {
         &self,
         transitions: Vec<Transition>,
         batch_id: i64,
+        lease: &Lease,
         state: BatchState,
         error: Option<String>,
-    ) -> StoreResult<Vec<bool>> {
+    ) -> StoreResult<Option<Vec<bool>>> {
+        let owner = lease.owner.clone();
         self.write(move |c| {
-            let applied = writes::apply(c, &transitions)?;
-            writes::finish_batch(c, batch_id, state, error.as_deref())?;
-            Ok(applied)
+            if !writes::finish_batch(c, batch_id, state, error.as_deref(), Some(&owner))? {
+                return Ok(None);
+            }
+            writes::apply(c, &transitions).map(Some)
         })
         .await
     }

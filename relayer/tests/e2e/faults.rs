@@ -518,3 +518,53 @@ async fn sweeper_leaves_a_held_batch_alone_and_resumes_it_once_released() {
     assert_settled_once(&h, &running, &intents, &merchants).await;
     running.relayer.shutdown().await.unwrap();
 }
+
+/// A payer's next payment on the same nonce account, signed over the value the first
+/// settlement advanced it to, is acknowledged while that settlement is still being reconciled
+/// (its logs not found yet). It is the payer's next payment, not a loser of the nonce: both
+/// settle.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_next_payment_on_a_nonce_is_no_conflict_with_the_last() {
+    let h = Harness::new().await;
+    let (payer, pool) = h.payer(SOL, 1).await;
+    let merchant = Keypair::new().pubkey();
+    let faulty = Arc::new(FaultyCluster::new(h.cluster.clone(), Faults::default(), 7));
+    faulty.set_logs_hidden(true);
+    let running = h.start_on(config(), faulty.clone()).await;
+    let (_, first) = h.sol_intent(&payer, &pool, 0, merchant, SOL / 10).await;
+    assert_eq!(
+        running.submit(&h.http, &first).await.0,
+        StatusCode::ACCEPTED
+    );
+    let (_, signed_over) = pool.nonce(0).expect("nonce");
+    let mut advanced = None;
+    for _ in 0..400 {
+        let now = toss_sdk::wallet::fetch_pool(h.cluster.as_ref(), &payer.pubkey())
+            .await
+            .expect("pool");
+        if now.nonce(0).expect("nonce").1 != signed_over {
+            advanced = Some(now);
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(25)).await;
+    }
+    let advanced = advanced.expect("the first payment landed");
+    let (_, next) = h.sol_intent(&payer, &advanced, 0, merchant, SOL / 20).await;
+    let (status, body) = running.submit(&h.http, &next).await;
+    assert_eq!(status, StatusCode::ACCEPTED, "{body}");
+    assert_eq!(
+        running.status_of(&first).await,
+        Status::Submitted,
+        "still being reconciled"
+    );
+    faulty.set_logs_hidden(false);
+    running.settle_all().await;
+    assert_eq!(running.status_of(&first).await, Status::Settled);
+    let record = running.store.get(next.id()).await.unwrap().expect("stored");
+    assert_eq!(record.status, Status::Settled, "{:?}", record.reason);
+    assert_eq!(
+        h.cluster.balance(&merchant).await.unwrap(),
+        SOL / 10 + SOL / 20
+    );
+    running.relayer.shutdown().await.unwrap();
+}

@@ -270,8 +270,9 @@ async fn apply_distinct<C: GenericClient>(
     Ok(out)
 }
 
-/// Expires every pending or queued intent whose expiry is before `now_unix` (rows another
-/// transaction holds are left for the next sweep).
+/// Expires every pending intent whose expiry is before `now_unix` (rows another transaction
+/// holds are left for the next sweep). A `queued` intent belongs to its batch's driver, which
+/// expires it itself (see [`crate::store::Store::expire_due`]).
 pub(crate) async fn expire_due<C: GenericClient>(
     c: &C,
     now_unix: i64,
@@ -282,7 +283,7 @@ pub(crate) async fn expire_due<C: GenericClient>(
         c,
         "WITH due AS ( \
            SELECT seq, id, status FROM intent_state \
-           WHERE status IN ('pending', 'queued') AND expiry < $1 \
+           WHERE status = 'pending' AND expiry < $1 \
            ORDER BY seq FOR UPDATE SKIP LOCKED), \
          u AS ( \
            UPDATE intent_state s SET status = 'expired', reason = 'expiry passed', \
@@ -524,23 +525,13 @@ pub(crate) async fn mark_batch_sent<C: GenericClient>(
     Ok(true)
 }
 
-/// Locks a batch row (before its intents: the order every batch write takes).
-pub(crate) async fn lock_batch<C: GenericClient>(c: &C, batch_id: i64) -> StoreResult<()> {
-    rows(
-        c,
-        "SELECT 1 FROM batches WHERE batch_id = $1 FOR UPDATE",
-        &[&batch_id],
-    )
-    .await?;
-    Ok(())
-}
-
-/// Moves an unfinished batch to a final state.
+/// Moves an unfinished batch to a final state; with `owner`, only a batch that instance owns.
 pub(crate) async fn finish_batch<C: GenericClient>(
     c: &C,
     batch_id: i64,
     state: BatchState,
     error: Option<&str>,
+    owner: Option<&str>,
 ) -> StoreResult<bool> {
     if !state.is_final() {
         return Err(StoreError::InvalidInput(format!(
@@ -550,8 +541,9 @@ pub(crate) async fn finish_batch<C: GenericClient>(
     exec(
         c,
         "UPDATE batches SET state = $1, error = $2, updated_at_ms = $3 \
-         WHERE batch_id = $4 AND state IN ('open', 'sent')",
-        &[&state.as_str(), &error, &now_ms(), &batch_id],
+         WHERE batch_id = $4 AND state IN ('open', 'sent') \
+         AND ($5::text IS NULL OR owner = $5)",
+        &[&state.as_str(), &error, &now_ms(), &batch_id, &owner],
     )
     .await
     .map(|n| n == 1)

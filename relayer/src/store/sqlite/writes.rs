@@ -176,7 +176,8 @@ pub(crate) fn apply(conn: &Connection, transitions: &[Transition]) -> StoreResul
         .collect()
 }
 
-/// Expires every pending or queued intent whose expiry is before `now_unix`.
+/// Expires every pending intent whose expiry is before `now_unix` (the partial index covers
+/// `pending` and `queued`; a `queued` intent belongs to its batch's driver).
 pub(crate) fn expire_due(
     conn: &Connection,
     now_unix: i64,
@@ -185,7 +186,8 @@ pub(crate) fn expire_due(
     let mut stmt = conn.prepare_cached(
         "SELECT i.id FROM intent_state s INDEXED BY intent_state_open_expiry \
          JOIN intents i ON i.seq = s.seq \
-         WHERE s.status IN ('pending', 'queued') AND s.expiry < ?1 ORDER BY s.expiry",
+         WHERE s.status IN ('pending', 'queued') AND s.status = 'pending' AND s.expiry < ?1 \
+         ORDER BY s.expiry",
     )?;
     let mut rows = stmt.query([now_unix])?;
     let mut due = Vec::new();
@@ -417,12 +419,13 @@ pub(crate) fn mark_batch_sent(
     Ok(true)
 }
 
-/// Moves an unfinished batch to a final state.
+/// Moves an unfinished batch to a final state; with `owner`, only a batch that instance owns.
 pub(crate) fn finish_batch(
     conn: &Connection,
     batch_id: i64,
     state: BatchState,
     error: Option<&str>,
+    owner: Option<&str>,
 ) -> StoreResult<bool> {
     if !state.is_final() {
         return Err(StoreError::InvalidInput(format!(
@@ -432,8 +435,8 @@ pub(crate) fn finish_batch(
     let changed = conn
         .prepare_cached(
             "UPDATE batches SET state = ?1, error = ?2, updated_at_ms = ?3 \
-             WHERE batch_id = ?4 AND state IN ('open', 'sent')",
+             WHERE batch_id = ?4 AND state IN ('open', 'sent') AND (?5 IS NULL OR owner = ?5)",
         )?
-        .execute(params![state.as_str(), error, now_ms(), batch_id])?;
+        .execute(params![state.as_str(), error, now_ms(), batch_id, owner])?;
     Ok(changed == 1)
 }

@@ -171,11 +171,12 @@ async fn combined_batch_writes_are_atomic(store: &dyn Store) -> TestResult {
                 Transition::new(ids[4], Status::Conflict, Actor::Reconciler).reason("nonce used"),
             ],
             batches[0],
+            &lease(),
             BatchState::Landed,
             None,
         )
         .await?;
-    assert_eq!(applied, vec![true, true, true]);
+    assert_eq!(applied, Some(vec![true, true, true]));
     assert_eq!(
         store.get_batch(batches[0]).await?.ok_or("missing")?.state,
         BatchState::Landed
@@ -196,16 +197,25 @@ async fn combined_batch_writes_are_atomic(store: &dyn Store) -> TestResult {
         store.get(ids[0]).await?.ok_or("missing")?.status,
         Status::Settled
     );
-    // Finishing twice is not an error; the transitions still report their own outcome.
+    // Finishing twice is not an error, and applies nothing: the first outcome stands.
     let again = store
         .apply_and_finish_batch(
-            vec![Transition::new(ids[0], Status::Settled, Actor::Reconciler)],
+            vec![Transition::new(ids[0], Status::Pending, Actor::Reconciler)],
             batches[0],
-            BatchState::Landed,
+            &lease(),
+            BatchState::Failed,
             None,
         )
         .await?;
-    assert_eq!(again, vec![false], "already final");
+    assert_eq!(again, None, "already final");
+    assert_eq!(
+        store.get(ids[0]).await?.ok_or("missing")?.status,
+        Status::Settled
+    );
+    assert_eq!(
+        store.get_batch(batches[0]).await?.ok_or("missing")?.state,
+        BatchState::Landed
+    );
     Ok(())
 }
 

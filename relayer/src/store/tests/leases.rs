@@ -62,10 +62,12 @@ async fn claims_follow_the_nonce_rule(store: &dyn Store) -> TestResult {
         .apply_and_finish_batch(
             vec![Transition::new(id(0), Status::Rejected, Actor::Reconciler)],
             first,
+            &l,
             BatchState::Landed,
             None,
         )
-        .await?;
+        .await?
+        .ok_or("the owner ends its batch")?;
     let opened = store
         .open_batches(vec![vec![id(8)], vec![id(4)]], Actor::Batcher, &l)
         .await?;
@@ -127,6 +129,27 @@ async fn leases_fence_sends_and_move_when_lapsed(store: &dyn Store) -> TestResul
         .is_none());
     assert!(store.renew_leases(&a, vec![batch]).await?.is_empty());
     assert_eq!(store.batch_signatures(batch).await?, vec!["sigA"]);
+    // Nor end the batch or move its intents (say its reconciler saw sigA fail while B
+    // resumes it): B's outcome is the one that counts.
+    let back = vec![Transition::new(
+        intent(1).id,
+        Status::Pending,
+        Actor::Reconciler,
+    )];
+    assert_eq!(
+        store
+            .apply_and_finish_batch(back, batch, &a, BatchState::Failed, None)
+            .await?,
+        None
+    );
+    assert_eq!(
+        store.get_batch(batch).await?.ok_or("batch")?.state,
+        BatchState::Sent
+    );
+    assert_eq!(
+        store.get(intent(1).id).await?.ok_or("intent")?.status,
+        Status::Queued
+    );
     assert!(
         store
             .mark_batch_sent(batch, "sigB".into(), "h".into(), 3, &b)
