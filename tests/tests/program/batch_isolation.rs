@@ -65,6 +65,29 @@ async fn assert_all_settle(env: &mut Env, batch: &[&Payment]) {
     }
 }
 
+/// Settles `hostile` then `honest`: the first is rejected for `reason` with nothing of it
+/// moved, the second settles and its merchant is paid.
+async fn rejected_alone(env: &mut Env, hostile: &Payment, honest: &Payment, reason: RejectReason) {
+    let before = env.snapshot_payment(hostile).await;
+    let was = env.lamports(&honest.merchant).await;
+    let out = env
+        .settle(&[hostile.signed.clone(), honest.signed.clone()], &[0, 0])
+        .await;
+    out.assert_ok();
+    let id = intent_id(&hostile.signed.message);
+    assert_eq!(
+        out.outcomes(),
+        vec![Outcome::Rejected { id, reason }, settled(honest, 0)],
+        "{}",
+        hostile.intent.recipient
+    );
+    assert_eq!(env.snapshot_payment(hostile).await, before);
+    assert_eq!(
+        env.lamports(&honest.merchant).await,
+        was + honest.intent.amount
+    );
+}
+
 dual_mode!(
     payment_to_a_later_intents_nonce_account,
     |mode| async move {
@@ -162,23 +185,61 @@ dual_mode!(
             solana_sdk_ids::sysvar::rent::ID,
         ] {
             let (hostile, honest) = hostile_then_honest(&mut env, SOL, |_| reserved).await;
-            let before = env.snapshot_payment(&hostile).await;
+            let reason = RejectReason::RecipientNotWritable;
+            rejected_alone(&mut env, &hostile, &honest, reason).await;
+        }
+    }
+);
+
+/// Reserved accounts a payer could name as its intent's nonce account: demoted to read-only by
+/// the runtime whatever the message says, and not system-owned.
+const RESERVED_NONCES: [Pubkey; 3] = [
+    solana_sdk_ids::sysvar::clock::ID,
+    solana_sdk_ids::sysvar::rent::ID,
+    solana_sdk_ids::system_program::ID,
+];
+
+dual_mode!(
+    reserved_nonce_account_is_rejected_and_the_rest_settle,
+    |mode| async move {
+        let mut env = Env::start(mode).await;
+        for reserved in RESERVED_NONCES {
+            let mut hostile = env.payment(5 * SOL, SOL).await;
+            let honest = env.payment(5 * SOL, SOL).await;
+            env.resign(&mut hostile, |i| i.nonce_account = reserved);
+            let reason = RejectReason::NonceNotSystemOwned;
+            rejected_alone(&mut env, &hostile, &honest, reason).await;
+        }
+    }
+);
+
+dual_mode!(
+    reserved_nonce_account_of_a_token_intent_is_rejected_alone,
+    |mode| async move {
+        let mut env = Env::start(mode).await;
+        for reserved in RESERVED_NONCES {
+            let mut t = env.token_payment(&TOKEN, &[], 10 * M, 5 * M, M).await;
+            t.intent.nonce_account = reserved;
+            t.signed = sign_intent(&t.payer, &t.intent);
+            let honest = env.payment(5 * SOL, SOL).await;
+            let mut metas = t.metas();
+            metas.extend(sol_intent_metas(&honest.intent));
             let out = env
-                .settle(&[hostile.signed.clone(), honest.signed.clone()], &[0, 0])
+                .settle_with(&[t.signed.clone(), honest.signed.clone()], &[0, 0], metas)
                 .await;
             out.assert_ok();
             assert_eq!(
                 out.outcomes(),
                 vec![
                     Outcome::Rejected {
-                        id: intent_id(&hostile.signed.message),
-                        reason: RejectReason::RecipientNotWritable
+                        id: intent_id(&t.signed.message),
+                        reason: RejectReason::NonceNotSystemOwned
                     },
                     settled(&honest, 0)
                 ],
                 "{reserved}"
             );
-            assert_eq!(env.snapshot_payment(&hostile).await, before);
+            assert_eq!(env.token_state(&t.destination).await.0, 0);
             assert_eq!(env.lamports(&honest.merchant).await, 2 * SOL);
         }
     }

@@ -105,6 +105,17 @@ pub fn writable(info: &AccountInfo) -> Result<()> {
     Ok(())
 }
 
+/// The intent's nonce account must be writable (the advance writes it), but only if it is
+/// system-owned: any other is rejected on its own ([`check_nonce`]: `NonceNotSystemOwned`),
+/// and it may be a reserved account (a sysvar, a builtin program) that the runtime demotes to
+/// read-only whatever the message says. A payer naming one must not sink the batch.
+pub fn nonce_writable(nonce: &AccountInfo) -> Result<()> {
+    if *nonce.owner == anchor_lang::system_program::ID {
+        writable(nonce)?;
+    }
+    Ok(())
+}
+
 /// Reads the sender's vault. `None` when the account at the sender's vault address is empty
 /// (only on that failure path is the PDA derived); an error when it is another account.
 pub fn read_vault(vault: &AccountInfo, intent: &Intent) -> Result<Option<VaultHeader>> {

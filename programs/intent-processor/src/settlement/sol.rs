@@ -57,10 +57,11 @@ impl<'a, 'info> SolIntentAccounts<'a, 'info> {
             TossError::RecipientMismatch
         );
         super::writable(vault)?;
-        super::writable(nonce)?;
+        super::nonce_writable(nonce)?;
         // The recipient's writability is checked per intent ([`Self::check`]): the runtime
         // demotes reserved accounts (sysvars, builtin programs) to read-only whatever the
-        // message says, and a payer must not be able to sink the batch by naming one.
+        // message says, and a payer must not be able to sink the batch by naming one (nor
+        // as its nonce account: [`super::nonce_writable`]).
         Ok(Bound::Accounts(Self {
             vault,
             nonce,

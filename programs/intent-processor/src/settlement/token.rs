@@ -214,7 +214,8 @@ impl<'a, 'info> TokenIntentAccounts<'a, 'info> {
             fee_destination,
             &expect(program, mint_key, None, TossError::FeeAccountMismatch),
         )?;
-        for info in [nonce, source, destination, fee_destination] {
+        super::nonce_writable(nonce)?;
+        for info in [source, destination, fee_destination] {
             writable(info)?;
         }
         Ok(Bound::Accounts(Self {
