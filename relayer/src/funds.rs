@@ -18,6 +18,11 @@
 //!    settled intent of that sender clears its strikes. Refusal: 429 `sender_backed_off`;
 //!    metric `toss_sender_backoffs_total`.
 //!
+//! 3. **Open intents per nonce.** At most `[intake] max_open_per_nonce` (4) open intents of one
+//!    sender on one nonce account: at most one of them can settle, and without a bound a payer
+//!    could queue thousands on one nonce, each tried and failing in turn ahead of every later
+//!    payer's intents. Refusal: 429 `nonce_busy`.
+//!
 //! Together: a payer with `n` nonces can make the fee payer pay for at most
 //! `failure_backoff_strikes + n - 1` failing intents (those in flight when the threshold is
 //! reached) per back-off period, and nothing for intents its funds visibly cannot cover.
@@ -84,6 +89,11 @@ impl Held {
         self.total = self.total - u128::from(old) + u128::from(self.max(&nonce));
     }
 
+    /// True when `s` would be one open intent too many on its nonce account.
+    fn busy(&self, s: &Spend, cap: usize) -> bool {
+        !self.ids.contains_key(&s.id) && self.by_nonce.get(&s.nonce).map_or(0, |m| m.len()) >= cap
+    }
+
     /// The total if `s` were added.
     fn total_with(&self, s: &Spend) -> u128 {
         if self.ids.contains_key(&s.id) {
@@ -139,6 +149,8 @@ pub struct Funds {
     open: Mutex<HashMap<Purse, Held>>,
     strikes: Mutex<HashMap<Pubkey, Strikes>>,
     checked: std::sync::atomic::AtomicU64,
+    /// Most open intents of one purse on one nonce account.
+    max_open_per_nonce: usize,
 }
 
 /// How many checked intents between two sweeps of expired reservations.
@@ -158,7 +170,14 @@ impl Funds {
             open: Mutex::new(HashMap::new()),
             strikes: Mutex::new(HashMap::new()),
             checked: std::sync::atomic::AtomicU64::new(0),
+            max_open_per_nonce: crate::config::DEFAULT_MAX_OPEN_PER_NONCE,
         }
+    }
+
+    /// The same, holding at most `n` (at least 1) open intents of one sender on one nonce.
+    pub fn with_max_open_per_nonce(mut self, n: usize) -> Self {
+        self.max_open_per_nonce = n.max(1);
+        self
     }
 
     /// Refuses a sender that is backed off.
@@ -247,7 +266,9 @@ impl Funds {
         for s in spends {
             let purse = (s.sender, s.mint);
             let available = u128::from(balances.get(&purse).copied().unwrap_or(0));
-            if self.total_with(&purse, s) > available && !pruned.contains(&purse) {
+            if (self.total_with(&purse, s) > available || self.busy(&purse, s))
+                && !pruned.contains(&purse)
+            {
                 // Only on the way to a refusal: drop reservations of intents that expired or
                 // reached a final state, then count again.
                 self.prune(&purse, now_unix, store).await;
@@ -255,18 +276,28 @@ impl Funds {
             }
             // Checked and held under one lock: two concurrent requests of one sender cannot
             // both take the same funds.
-            let total = match self.open.lock() {
+            let (total, busy) = match self.open.lock() {
                 Ok(mut all) => {
                     let held = all.entry(purse).or_default();
                     let total = held.total_with(s);
-                    if total <= available {
+                    let busy = held.busy(s, self.max_open_per_nonce);
+                    if total <= available && !busy {
                         held.insert(s);
                     }
-                    total
+                    (total, busy)
                 }
-                Err(_) => u128::MAX,
+                Err(_) => (u128::MAX, false),
             };
-            if total > available {
+            if busy {
+                out.push(Err(Rejection::new(
+                    Code::NonceBusy,
+                    format!(
+                        "the sender has {} open intents on nonce {} already (at most one can \
+                         settle): wait until they are final",
+                        self.max_open_per_nonce, s.nonce
+                    ),
+                )));
+            } else if total > available {
                 out.push(Err(Rejection::new(
                     Code::InsufficientFunds,
                     format!(
@@ -324,6 +355,16 @@ impl Funds {
                 held.remove(&spend.id);
             }
         }
+    }
+
+    fn busy(&self, purse: &Purse, spend: &Spend) -> bool {
+        self.open
+            .lock()
+            .map(|all| {
+                all.get(purse)
+                    .is_some_and(|h| h.busy(spend, self.max_open_per_nonce))
+            })
+            .unwrap_or(false)
     }
 
     fn total_with(&self, purse: &Purse, spend: &Spend) -> u128 {

@@ -50,6 +50,9 @@ pub enum Code {
     UnknownNonce,
     /// The nonce account no longer holds the signed value.
     StaleNonce,
+    /// The nonce account is not the sender's: its authority is not the sender's
+    /// nonce-authority PDA.
+    NonceAuthorityMismatch,
     // The fee payer's protection.
     /// The sender's vault or allowance cannot cover it on top of its open intents.
     InsufficientFunds,
@@ -57,6 +60,8 @@ pub enum Code {
     SenderBackedOff,
     /// Over a per-IP or per-sender rate limit.
     RateLimited,
+    /// The sender has the most open intents allowed on this nonce account already.
+    NonceBusy,
     // The relayer's state.
     /// The cluster cannot be reached to check the intent.
     ClusterUnavailable,
@@ -116,9 +121,11 @@ impl Code {
             Code::ReservedRecipient => "reserved_recipient",
             Code::UnknownNonce => "unknown_nonce",
             Code::StaleNonce => "stale_nonce",
+            Code::NonceAuthorityMismatch => "nonce_authority_mismatch",
             Code::InsufficientFunds => "insufficient_funds",
             Code::SenderBackedOff => "sender_backed_off",
             Code::RateLimited => "rate_limited",
+            Code::NonceBusy => "nonce_busy",
             Code::ClusterUnavailable => "cluster_unavailable",
             Code::StoreUnavailable => "store_unavailable",
             Code::ShuttingDown => "shutting_down",
@@ -154,7 +161,7 @@ impl Code {
                 404
             }
             Code::BodyTooLarge | Code::TooManyIntents | Code::FrameTooLarge => 413,
-            Code::RateLimited | Code::SenderBackedOff => 429,
+            Code::RateLimited | Code::SenderBackedOff | Code::NonceBusy => 429,
             Code::ClusterUnavailable
             | Code::StoreUnavailable
             | Code::ShuttingDown

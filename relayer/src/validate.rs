@@ -71,8 +71,16 @@ pub fn is_reserved_account(key: &Pubkey) -> bool {
     agave_reserved_account_keys::ReservedAccountKeys::all_keys_iter().any(|k| k == key)
 }
 
-/// A nonce account's value as last read (`None`: not a usable nonce account), and when.
-type CachedNonce = (Instant, Option<[u8; 32]>);
+/// A nonce account's value and authority as last read (`None`: not a usable nonce account),
+/// and when.
+type CachedNonce = (Instant, Option<SeenNonce>);
+
+/// What intake needs of a durable nonce account.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+struct SeenNonce {
+    value: [u8; 32],
+    authority: Pubkey,
+}
 
 /// Checks intents against the intake rules and the chain's current nonce values.
 pub struct Validator {
@@ -85,6 +93,8 @@ pub struct Validator {
     allowed_mints: HashSet<Pubkey>,
     cluster: Arc<dyn Cluster>,
     nonces: Mutex<HashMap<Pubkey, CachedNonce>>,
+    /// Senders' nonce-authority PDAs, derived once each.
+    addresses: crate::addresses::AddressCache,
 }
 
 impl Validator {
@@ -102,11 +112,13 @@ impl Validator {
                 Duration::from_millis(intake.nonce_cache_ttl_ms),
                 intake.failure_backoff_strikes,
                 Duration::from_secs(intake.failure_backoff_seconds),
-            ),
+            )
+            .with_max_open_per_nonce(intake.max_open_per_nonce),
             intake,
             allowed_mints,
             cluster,
             nonces: Mutex::new(HashMap::new()),
+            addresses: crate::addresses::AddressCache::default(),
         }
     }
 
@@ -226,31 +238,38 @@ impl Validator {
     }
 
     /// Checks each intent's nonce value against the chain (cached for `nonce_cache_ttl_ms`;
-    /// a mismatch with a cached value is re-read once before refusing).
+    /// a mismatch with a cached value is re-read once before refusing), and that the nonce
+    /// account is the sender's own (its authority the sender's nonce-authority PDA): an intent
+    /// on another payer's nonce can never settle, and queued ahead of that payer's own intents
+    /// it would hold them back.
     pub async fn check_nonces(&self, intents: &[&Intent]) -> Vec<Result<(), Rejection>> {
-        let pairs: Vec<(Pubkey, [u8; 32])> = intents
+        let pairs: Vec<(Pubkey, [u8; 32], Option<Pubkey>)> = intents
             .iter()
-            .map(|i| (i.nonce_account, i.nonce_value))
+            .map(|i| {
+                let authority = self.addresses.sender(&i.sender).nonce_authority;
+                (i.nonce_account, i.nonce_value, Some(authority))
+            })
             .collect();
         self.check_nonce_values(&pairs).await
     }
 
-    /// [`Validator::check_nonces`] over `(nonce account, signed value)` pairs (what every
-    /// intent version carries in public).
+    /// [`Validator::check_nonces`] over `(nonce account, signed value, expected authority)`
+    /// (the authority only where the sender is public: a confidential intent hides it, and the
+    /// program checks it there).
     pub async fn check_nonce_values(
         &self,
-        pairs: &[(Pubkey, [u8; 32])],
+        pairs: &[(Pubkey, [u8; 32], Option<Pubkey>)],
     ) -> Vec<Result<(), Rejection>> {
-        let wanted: Vec<Pubkey> = pairs.iter().map(|(account, _)| *account).collect();
+        let wanted: Vec<Pubkey> = pairs.iter().map(|(account, _, _)| *account).collect();
         let mut values = self.cached(&wanted);
         let stale: Vec<Pubkey> = pairs
             .iter()
-            .filter(|(account, value)| match values.get(account) {
-                Some(Some(v)) => v != value,
+            .filter(|(account, value, _)| match values.get(account) {
+                Some(Some(seen)) => seen.value != *value,
                 Some(None) => true,
                 None => true,
             })
-            .map(|(account, _)| *account)
+            .map(|(account, _, _)| *account)
             .collect::<HashSet<_>>()
             .into_iter()
             .collect();
@@ -264,8 +283,14 @@ impl Validator {
         }
         pairs
             .iter()
-            .map(|(account, value)| match values.get(account) {
-                Some(Some(v)) if v == value => Ok(()),
+            .map(|(account, value, authority)| match values.get(account) {
+                Some(Some(seen)) if authority.is_some_and(|a| a != seen.authority) => {
+                    Err(Rejection::new(
+                        Code::NonceAuthorityMismatch,
+                        format!("nonce {account} is not the sender's (another authority)"),
+                    ))
+                }
+                Some(Some(seen)) if seen.value == *value => Ok(()),
                 Some(Some(_)) => Err(Rejection::new(
                     Code::StaleNonce,
                     format!(
@@ -318,7 +343,7 @@ impl Validator {
         Duration::from_millis(self.intake.nonce_cache_ttl_ms)
     }
 
-    fn cached(&self, keys: &[Pubkey]) -> HashMap<Pubkey, Option<[u8; 32]>> {
+    fn cached(&self, keys: &[Pubkey]) -> HashMap<Pubkey, Option<SeenNonce>> {
         let Ok(cache) = self.nonces.lock() else {
             return HashMap::new();
         };
@@ -333,7 +358,10 @@ impl Validator {
             .collect()
     }
 
-    async fn fetch(&self, keys: &[Pubkey]) -> Result<HashMap<Pubkey, Option<[u8; 32]>>, Rejection> {
+    async fn fetch(
+        &self,
+        keys: &[Pubkey],
+    ) -> Result<HashMap<Pubkey, Option<SeenNonce>>, Rejection> {
         let accounts = crate::reads::bounded(|| self.cluster.accounts(keys))
             .await
             .map_err(|e| {
@@ -343,14 +371,17 @@ impl Validator {
                 )
             })?;
         let system = Pubkey::default();
-        let fresh: HashMap<Pubkey, Option<[u8; 32]>> = keys
+        let fresh: HashMap<Pubkey, Option<SeenNonce>> = keys
             .iter()
             .zip(accounts)
             .map(|(k, a)| {
                 let value = a
                     .filter(|a| a.owner == system)
                     .and_then(|a| read_nonce(&a.data))
-                    .map(|n| n.durable_nonce);
+                    .map(|n| SeenNonce {
+                        value: n.durable_nonce,
+                        authority: Pubkey::new_from_array(n.authority.to_bytes()),
+                    });
                 (*k, value)
             })
             .collect();

@@ -44,6 +44,8 @@ pub const DEFAULT_MAX_AMOUNT_LAMPORTS: u64 = 1_000_000_000_000;
 pub const DEFAULT_MAX_FEE_LAMPORTS: u64 = 50_000;
 /// `[intake] nonce_cache_ttl_ms`.
 pub const DEFAULT_NONCE_CACHE_TTL_MS: u64 = 2_000;
+/// `[intake] max_open_per_nonce`: open intents one sender may have on one nonce account.
+pub const DEFAULT_MAX_OPEN_PER_NONCE: usize = 4;
 /// `[intake] failure_backoff_strikes`.
 pub const DEFAULT_FAILURE_BACKOFF_STRIKES: u32 = 3;
 /// `[intake] failure_backoff_seconds`.

@@ -141,6 +141,9 @@ pub struct IntakeConfig {
     /// Refuse intents the sender's funds (vault, or allowance and balance) cannot cover on top
     /// of its other open intents here (`insufficient_funds`); see `crate::funds`.
     pub check_funds: bool,
+    /// With `check_funds`: most open intents of one sender on one nonce account (at most one
+    /// of them can settle); the next is refused `nonce_busy`.
+    pub max_open_per_nonce: usize,
     /// On-chain rejections a sender causes within ten minutes before it is backed off.
     pub failure_backoff_strikes: u32,
     /// First back-off, in seconds (doubling with each further one, at most an hour).
@@ -158,6 +161,7 @@ impl Default for IntakeConfig {
             nonce_cache_ttl_ms: DEFAULT_NONCE_CACHE_TTL_MS,
             default_intent_expiry_seconds: DEFAULT_INTENT_EXPIRY_SECONDS,
             check_funds: true,
+            max_open_per_nonce: DEFAULT_MAX_OPEN_PER_NONCE,
             failure_backoff_strikes: DEFAULT_FAILURE_BACKOFF_STRIKES,
             failure_backoff_seconds: DEFAULT_FAILURE_BACKOFF_SECONDS,
         }

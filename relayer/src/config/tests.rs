@@ -317,6 +317,9 @@ fn every_validation_rule_has_a_failing_case() {
         ("intake.max_lifetime_seconds", |c| {
             c.intake.max_lifetime_seconds = 0
         }),
+        ("intake.max_open_per_nonce", |c| {
+            c.intake.max_open_per_nonce = 0
+        }),
         ("intake.max_amount_lamports", |c| {
             c.intake.max_amount_lamports = 0;
             c.intake.dust_lamports = 0;

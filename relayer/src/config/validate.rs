@@ -173,6 +173,9 @@ impl Config {
 
     fn validate_intake(&self, p: &mut Problems) {
         let i = &self.intake;
+        p.check(i.max_open_per_nonce > 0, || {
+            "intake.max_open_per_nonce must be greater than 0".into()
+        });
         p.check(i.max_lifetime_seconds > 0, || {
             "intake.max_lifetime_seconds must be greater than 0".into()
         });

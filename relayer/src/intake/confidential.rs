@@ -175,7 +175,7 @@ async fn check_confidential(ctx: &Ctx, bytes: Vec<u8>) -> Result<(), ApiError> {
         .map_err(ApiError::from)?;
     let nonce = ctx
         .validator
-        .check_nonce_values(&[(intent.nonce_account, intent.nonce_value)])
+        .check_nonce_values(&[(intent.nonce_account, intent.nonce_value, None)])
         .await;
     match nonce.into_iter().next() {
         Some(Ok(())) => Ok(()),

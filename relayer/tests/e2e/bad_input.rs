@@ -32,6 +32,9 @@ async fn bad_input_gets_its_code_and_stores_nothing() {
     let running = h.start(cfg).await;
     let http = &h.http;
     let (payer, pool) = h.payer(SOL, 2).await;
+    // Another payer's nonce account, named with its current value.
+    let (_, victims) = h.payer(SOL, 1).await;
+    let (victims_nonce, victims_value) = victims.nonce(0).unwrap();
     let merchant = Keypair::new().pubkey();
     let now = h.now().await;
     let (nonce_account, nonce_value) = pool.nonce(0).unwrap();
@@ -125,6 +128,13 @@ async fn bad_input_gets_its_code_and_stores_nothing() {
         (
             with(&|i| i.nonce_account = Pubkey::new_unique()),
             "unknown_nonce",
+        ),
+        (
+            with(&|i| {
+                i.nonce_account = victims_nonce;
+                i.nonce_value = victims_value;
+            }),
+            "nonce_authority_mismatch",
         ),
     ];
     for (body, code) in &unprocessable {

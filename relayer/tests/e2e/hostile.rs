@@ -226,3 +226,58 @@ async fn a_fee_above_the_program_cap_is_capped_not_fatal() {
     assert_eq!(after + paid, before + earned, "{txs} transactions");
     running.relayer.shutdown().await.unwrap();
 }
+
+/// A payer cannot queue more than `[intake] max_open_per_nonce` (default) open intents on one nonce account (at
+/// most one of them can settle, and each would be tried in turn ahead of later payers): the
+/// next is refused `nonce_busy`, and once they are final the payer's next payment on that
+/// nonce is taken again.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_payer_cannot_queue_many_intents_on_one_nonce() {
+    const MAX_OPEN_PER_NONCE: usize = toss_relayer::config::DEFAULT_MAX_OPEN_PER_NONCE;
+    let h = Harness::new().await;
+    let (payer, pool) = h.payer(SOL, 1).await;
+    let merchant = solana_keypair::Keypair::new().pubkey();
+    // Paused: nothing settles while the intents are posted.
+    let running = h.start(config()).await;
+    assert_eq!(
+        running.admin(&h.http, "pause", Some(ADMIN)).await,
+        StatusCode::OK
+    );
+    let mut signed = Vec::new();
+    for k in 0..=MAX_OPEN_PER_NONCE as u64 {
+        let (_, s) = h
+            .sol_intent(&payer, &pool, 0, merchant, SOL / 100 + k)
+            .await;
+        signed.push(s);
+    }
+    for s in &signed[..MAX_OPEN_PER_NONCE] {
+        assert_eq!(running.submit(&h.http, s).await.0, StatusCode::ACCEPTED);
+    }
+    let (status, body) = running.submit(&h.http, &signed[MAX_OPEN_PER_NONCE]).await;
+    assert_eq!(status, StatusCode::TOO_MANY_REQUESTS, "{body}");
+    assert_eq!(body["error"]["code"], "nonce_busy", "{body}");
+    // Posting one already taken again is still its record, not a refusal.
+    assert_eq!(running.submit(&h.http, &signed[0]).await.0, StatusCode::OK);
+    assert_eq!(
+        running.admin(&h.http, "resume", Some(ADMIN)).await,
+        StatusCode::OK
+    );
+    running.settle_all().await;
+    let mut settled = 0;
+    for s in &signed[..MAX_OPEN_PER_NONCE] {
+        match running.status_of(s).await {
+            Status::Settled => settled += 1,
+            other => assert_eq!(other, Status::Conflict),
+        }
+    }
+    assert_eq!(settled, 1, "one payment per nonce value");
+    let pool = wallet::fetch_pool(h.cluster.as_ref(), &payer.pubkey())
+        .await
+        .unwrap();
+    let (_, next) = h.sol_intent(&payer, &pool, 0, merchant, SOL / 50).await;
+    let (status, body) = running.submit(&h.http, &next).await;
+    assert_eq!(status, StatusCode::ACCEPTED, "{body}");
+    running.settle_all().await;
+    assert_eq!(running.status_of(&next).await, Status::Settled);
+    running.relayer.shutdown().await.unwrap();
+}
