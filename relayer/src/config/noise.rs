@@ -19,6 +19,8 @@ pub const DEFAULT_NOISE_IDLE_TIMEOUT_MS: u64 = 60_000;
 pub const DEFAULT_NOISE_MAX_MESSAGE_BYTES: usize = 65_535;
 /// `[noise] max_sessions_per_ip`.
 pub const DEFAULT_NOISE_MAX_SESSIONS_PER_IP: usize = 16;
+/// `[noise] max_sessions`: open sessions (handshakes included) from all clients together.
+pub const DEFAULT_NOISE_MAX_SESSIONS: usize = 1_024;
 /// `[noise] device_id`: the device id the relayer's static key is derived for.
 pub const DEFAULT_NOISE_DEVICE_ID: &str = "toss-relayer";
 /// Smallest accepted `[noise] max_message_bytes` (a handshake message with a binding fits).
@@ -42,6 +44,9 @@ pub struct NoiseConfig {
     pub max_message_bytes: usize,
     /// Most concurrent sessions (including handshakes) from one client IP.
     pub max_sessions_per_ip: usize,
+    /// Most concurrent sessions (including handshakes) from all clients together: bounds the
+    /// endpoint's sockets and buffers whatever the number of client addresses.
+    pub max_sessions: usize,
     /// Device id the relayer's X25519 key is derived for (change it to rotate the key).
     pub device_id: String,
     /// Keypair file of the Ed25519 identity the Noise key is derived from and signed by;
@@ -58,6 +63,7 @@ impl Default for NoiseConfig {
             idle_timeout_ms: DEFAULT_NOISE_IDLE_TIMEOUT_MS,
             max_message_bytes: DEFAULT_NOISE_MAX_MESSAGE_BYTES,
             max_sessions_per_ip: DEFAULT_NOISE_MAX_SESSIONS_PER_IP,
+            max_sessions: DEFAULT_NOISE_MAX_SESSIONS,
             device_id: DEFAULT_NOISE_DEVICE_ID.to_owned(),
             identity: None,
         }
@@ -107,6 +113,10 @@ impl NoiseConfig {
         check(
             self.max_sessions_per_ip > 0,
             "noise.max_sessions_per_ip must be greater than 0".into(),
+        );
+        check(
+            self.max_sessions > 0,
+            "noise.max_sessions must be greater than 0".into(),
         );
         if let Err(e) = toss_sdk::noise::keys::check_device_id(&self.device_id) {
             check(false, format!("noise.device_id: {e}"));
@@ -166,6 +176,7 @@ mod tests {
             ("max_message_bytes = 65536", "noise.max_message_bytes"),
             ("max_message_bytes = 100", "noise.max_message_bytes"),
             ("max_sessions_per_ip = 0", "noise.max_sessions_per_ip"),
+            ("max_sessions = 0", "noise.max_sessions must"),
             ("device_id = \"has space\"", "noise.device_id"),
             ("device_id = \"\"", "noise.device_id"),
             ("identity = \"[1,2,3]\"", "noise.identity must be the path"),
@@ -184,8 +195,8 @@ mod tests {
 
     #[test]
     fn unknown_noise_keys_are_refused_and_identity_is_redacted() {
-        match Config::parse("[noise]\nmax_sessions = 3\n", "t.toml") {
-            Err(e @ ConfigError::Parse { .. }) => assert!(e.to_string().contains("max_sessions")),
+        match Config::parse("[noise]\nmax_clients = 3\n", "t.toml") {
+            Err(e @ ConfigError::Parse { .. }) => assert!(e.to_string().contains("max_clients")),
             other => panic!("expected a parse error, got {other:?}"),
         }
         let mut c = Config::parse("[noise]\nidentity = \"~/noise.json\"\n", "t").unwrap();

@@ -1,6 +1,10 @@
-//! Accepting Noise connections: one task per session, at most `[noise] max_sessions_per_ip`
-//! at once from one IP (handshakes included; the next one is closed at once, with a log line
-//! and `noise_sessions_closed_total{reason="too_many_sessions"}`). On shutdown the listener
+//! Accepting Noise connections: one task per session, at most `[noise] max_sessions` at once
+//! and `max_sessions_per_ip` from one IP (handshakes included; the next one is closed at once,
+//! with a log line and `noise_sessions_closed_total{reason="too_many_sessions"}`). Each
+//! connection counts as one request against the HTTP API's per-IP rate limit, checked before
+//! any handshake work (`reason="rate_limited"`): a handshake costs the relayer several X25519
+//! operations and a signature check, and replaying a recorded first message costs the client
+//! nothing. On shutdown the listener
 //! stops accepting, every session finishes the request it is handling and closes, then the
 //! task ends.
 
@@ -45,6 +49,20 @@ async fn accept_loop(listener: TcpListener, ctx: Arc<SessionCtx>, mut stop: watc
             Some(_) = sessions.join_next(), if !sessions.is_empty() => {}
             accepted = listener.accept() => match accepted {
                 Ok((tcp, peer)) => {
+                    if sessions.len() >= ctx.config.max_sessions {
+                        tracing::warn!(
+                            peer = %peer.ip(),
+                            limit = ctx.config.max_sessions,
+                            "noise session refused: too many sessions open"
+                        );
+                        refuse(&ctx, Close::TooManySessions);
+                        continue;
+                    }
+                    if ctx.state.limits.per_ip.check_key(&peer.ip()).is_err() {
+                        tracing::debug!(peer = %peer.ip(), "noise session refused: rate limited");
+                        refuse(&ctx, Close::RateLimited);
+                        continue;
+                    }
                     let Some(slot) = PerIp::claim(&table, peer.ip(), ctx.config.max_sessions_per_ip)
                     else {
                         tracing::warn!(
@@ -52,11 +70,7 @@ async fn accept_loop(listener: TcpListener, ctx: Arc<SessionCtx>, mut stop: watc
                             limit = ctx.config.max_sessions_per_ip,
                             "noise session refused: too many sessions from this address"
                         );
-                        ctx.metrics
-                            .closed
-                            .with_label_values(&[Close::TooManySessions.label()])
-                            .inc();
-                        drop(tcp);
+                        refuse(&ctx, Close::TooManySessions);
                         continue;
                     };
                     if let Err(e) = tcp.set_nodelay(true) {
@@ -75,4 +89,9 @@ async fn accept_loop(listener: TcpListener, ctx: Arc<SessionCtx>, mut stop: watc
     drop(listener);
     while sessions.join_next().await.is_some() {}
     tracing::info!("noise endpoint stopped");
+}
+
+/// Counts a connection closed at accept (the socket is dropped by the caller).
+fn refuse(ctx: &SessionCtx, why: Close) {
+    ctx.metrics.closed.with_label_values(&[why.label()]).inc();
 }

@@ -55,8 +55,11 @@ pub(super) enum Close {
     DecryptFailed,
     /// No message within the idle timeout.
     IdleTimeout,
-    /// Over `max_sessions_per_ip` (refused at accept).
+    /// Over `max_sessions_per_ip` or `max_sessions` (refused at accept).
     TooManySessions,
+    /// The client's address is over its request rate (each connection counts as one request;
+    /// refused at accept, before any handshake work).
+    RateLimited,
     /// The socket failed or closed mid-frame.
     Io(String),
     /// The relayer is stopping.
@@ -77,6 +80,7 @@ impl Close {
             Close::DecryptFailed => "decrypt_failed",
             Close::IdleTimeout => "idle_timeout",
             Close::TooManySessions => "too_many_sessions",
+            Close::RateLimited => "rate_limited",
             Close::Io(_) => "io_error",
             Close::ShuttingDown => "shutting_down",
         }

@@ -357,3 +357,53 @@ async fn noise_limits_close_oversized_slow_and_excess_sessions() {
     );
     running.relayer.shutdown().await.unwrap();
 }
+
+/// Opens two connections that are accepted (each lasts until its handshake deadline) and a
+/// third that is closed at once.
+async fn two_held_third_refused(addr: &str) {
+    let handshake = Duration::from_millis(HANDSHAKE_MS);
+    let since = Instant::now();
+    let mut held = vec![connect(addr).await, connect(addr).await];
+    tokio::time::sleep(Duration::from_millis(50)).await;
+    let mut extra = connect(addr).await;
+    assert!(closed_after(&mut extra).await < handshake);
+    for tcp in &mut held {
+        closed_after(tcp).await;
+        assert!(since.elapsed() >= handshake - Duration::from_millis(50));
+    }
+}
+
+/// All clients together hold at most `[noise] max_sessions` sessions, whatever their
+/// addresses; and each connection counts against its address's request rate, checked at
+/// accept, before any handshake work (a replayed first message costs the client nothing).
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn noise_total_sessions_and_connection_rate_are_bounded() {
+    let h = Harness::new().await;
+    let closed = |text: &str, reason: &str| {
+        metric(
+            text,
+            &format!("toss_noise_sessions_closed_total{{reason=\"{reason}\"}}"),
+        )
+    };
+    // Total: 2 sessions (the per-IP limit, 16, is not what refuses the third).
+    let mut cfg = noise_config();
+    cfg.noise.max_sessions_per_ip = 16;
+    cfg.noise.max_sessions = 2;
+    let running = h.start(cfg).await;
+    two_held_third_refused(&noise_addr(&running)).await;
+    let text = metrics(&h, &running).await;
+    assert_eq!(closed(&text, "too_many_sessions"), 1.0);
+    assert_eq!(closed(&text, "handshake_timeout"), 2.0);
+    running.relayer.shutdown().await.unwrap();
+
+    // Rate: a burst of 2 requests per address, then 1 a second.
+    let mut cfg = noise_config();
+    cfg.server.rate_limit_per_ip_per_s = 1;
+    cfg.server.rate_limit_per_ip_burst = 2;
+    let running = h.start(cfg).await;
+    two_held_third_refused(&noise_addr(&running)).await;
+    let text = metrics(&h, &running).await;
+    assert_eq!(closed(&text, "rate_limited"), 1.0);
+    assert_eq!(closed(&text, "handshake_timeout"), 2.0);
+    running.relayer.shutdown().await.unwrap();
+}
