@@ -108,11 +108,12 @@ pub(super) async fn run(
 ) {
     ctx.metrics.active.inc();
     let (pattern, close) = serve(&mut tcp, peer, &ctx, &mut stop).await;
-    // Free the slot before the client can see the close, so it may reconnect at once.
+    // Free the slot and count the close before the client can see it, so it may reconnect at
+    // once and a scrape after the close always includes it.
     drop(slot);
-    drop(tcp);
     ctx.metrics.active.dec();
     ctx.metrics.closed.with_label_values(&[close.label()]).inc();
+    drop(tcp);
     let pattern = pattern.map_or("-", Pattern::name);
     match &close {
         Close::ClientClosed | Close::ShuttingDown => {
