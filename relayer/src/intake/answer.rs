@@ -36,7 +36,7 @@ pub fn gate(state: &AppState, ip: IpAddr) -> Result<(), ApiError> {
             "the relayer is shutting down; retry with another one or later",
         ));
     }
-    if state.limits.per_ip.check_key(&ip).is_err() {
+    if !state.limits.allow_request(ip) {
         ctx.metrics
             .refused
             .with_label_values(&[Code::RateLimited.as_str()])

@@ -20,12 +20,10 @@ pub use accept::{intake, record_json, Submitted};
 pub use answer::{answer_body, answer_noise, gate, request_texts, Request};
 pub use confidential::{answer_encrypt, mxe_key_json};
 pub use error::{bad, reply, ApiError};
-pub use limits::Limits;
+pub use limits::{client_key, Limits};
 pub use queue::{IntakeQueue, MAX_INTAKE_BATCH};
 
 use crate::ctx::Ctx;
-use governor::RateLimiter;
-use limits::quota;
 use std::sync::Arc;
 use toss_sdk::noise::NoiseKeyRecord;
 
@@ -47,14 +45,9 @@ pub struct AppState {
 impl AppState {
     /// The limiters and the intake queue (its workers start now) over `ctx`.
     pub fn new(ctx: Arc<Ctx>, noise_key: Option<Arc<NoiseKeyRecord>>) -> Self {
-        let s = &ctx.config.server;
-        let limits = Arc::new(Limits {
-            per_ip: RateLimiter::keyed(quota(s.rate_limit_per_ip_per_s, s.rate_limit_per_ip_burst)),
-            per_sender: RateLimiter::keyed(quota(
-                s.rate_limit_per_sender_per_s,
-                s.rate_limit_per_sender_burst,
-            )),
-        });
+        let limits = Arc::new(Limits::new(&ctx.config.server));
+        // Ends by itself once every clone of `limits` is dropped.
+        let _forgetting = Limits::forget_idle_every(&limits, limits::FORGET_EVERY);
         Self {
             intake: Arc::new(IntakeQueue::start(ctx.clone(), limits.clone())),
             ctx,

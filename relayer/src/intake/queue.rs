@@ -69,7 +69,7 @@ fn unavailable() -> ApiError {
 }
 
 async fn worker(ctx: Arc<Ctx>, limits: Arc<Limits>, rx: Arc<Mutex<mpsc::Receiver<Job>>>) {
-    let sender_ok = move |k: &Pubkey| limits.per_sender.check_key(k).is_ok();
+    let sender_ok = move |k: &Pubkey| limits.allow_sender(k);
     loop {
         let jobs = {
             let mut rx = rx.lock().await;

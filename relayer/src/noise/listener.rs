@@ -1,5 +1,5 @@
 //! Accepting Noise connections: one task per session, at most `[noise] max_sessions` at once
-//! and `max_sessions_per_ip` from one IP (handshakes included; the next one is closed at once,
+//! and `max_sessions_per_ip` from one client (an IPv4 address or an IPv6 /64; handshakes included; the next one is closed at once,
 //! with a log line and `noise_sessions_closed_total{reason="too_many_sessions"}`). Each
 //! connection counts as one request against the HTTP API's per-IP rate limit, checked before
 //! any handshake work (`reason="rate_limited"`): a handshake costs the relayer several X25519
@@ -12,7 +12,7 @@ use super::identity::NoiseIdentity;
 use super::metrics::NoiseMetrics;
 use super::session::{self, Close, SessionCtx};
 use super::slots::PerIp;
-use crate::intake::AppState;
+use crate::intake::{client_key, AppState};
 use crate::RelayerError;
 use std::sync::Arc;
 use std::time::Duration;
@@ -58,12 +58,12 @@ async fn accept_loop(listener: TcpListener, ctx: Arc<SessionCtx>, mut stop: watc
                         refuse(&ctx, Close::TooManySessions);
                         continue;
                     }
-                    if ctx.state.limits.per_ip.check_key(&peer.ip()).is_err() {
+                    if !ctx.state.limits.allow_request(peer.ip()) {
                         tracing::debug!(peer = %peer.ip(), "noise session refused: rate limited");
                         refuse(&ctx, Close::RateLimited);
                         continue;
                     }
-                    let Some(slot) = PerIp::claim(&table, peer.ip(), ctx.config.max_sessions_per_ip)
+                    let Some(slot) = PerIp::claim(&table, client_key(peer.ip()), ctx.config.max_sessions_per_ip)
                     else {
                         tracing::warn!(
                             peer = %peer.ip(),

@@ -1,4 +1,5 @@
-//! Session slots: at most `[noise] max_sessions_per_ip` open sessions per client IP.
+//! Session slots: at most `[noise] max_sessions_per_ip` open sessions per client (keyed by
+//! `crate::intake::client_key`: an IPv4 address, an IPv6 /64).
 
 use std::collections::HashMap;
 use std::net::IpAddr;

@@ -3,7 +3,7 @@
 use crate::harness::*;
 use crate::settle::base64_of;
 use reqwest::StatusCode;
-use serde_json::json;
+use serde_json::{json, Value};
 use solana_keypair::Keypair;
 use solana_pubkey::Pubkey;
 use solana_signer::Signer;
@@ -199,6 +199,31 @@ async fn bad_input_gets_its_code_and_stores_nothing() {
     assert!(
         codes[2..].contains(&StatusCode::TOO_MANY_REQUESTS),
         "{codes:?}"
+    );
+    // Reads have a bucket of their own (of the same size): spent submissions do not refuse
+    // them, and they are limited too (each reads the store).
+    let unknown = "00".repeat(32);
+    let mut reads = Vec::new();
+    for _ in 0..4 {
+        reads.push(running.get(http, &unknown).await.0);
+    }
+    assert_eq!(reads[..2], [StatusCode::NOT_FOUND, StatusCode::NOT_FOUND]);
+    assert!(
+        reads[2..].contains(&StatusCode::TOO_MANY_REQUESTS),
+        "{reads:?}"
+    );
+    let health = http
+        .get(format!("{}/healthz", running.url))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(health.status(), StatusCode::TOO_MANY_REQUESTS);
+    let body: Value = health.json().await.unwrap();
+    assert_eq!(body["error"]["code"], "rate_limited");
+    // The admin switch counts against submissions (a wrong token costs a guess).
+    assert_eq!(
+        running.admin(http, "pause", Some("wrong")).await,
+        StatusCode::TOO_MANY_REQUESTS
     );
     running.relayer.shutdown().await.unwrap();
 }
