@@ -273,35 +273,43 @@ impl Validator {
             .collect::<HashSet<_>>()
             .into_iter()
             .collect();
+        // A failed read refuses (503) only the intents it was needed for: those whose cached
+        // value is current still go on.
+        let mut unread: HashSet<Pubkey> = HashSet::new();
+        let mut read_error: Option<Rejection> = None;
         if !stale.is_empty() {
             match self.fetch(&stale).await {
                 Ok(fresh) => values.extend(fresh),
                 Err(e) => {
-                    return pairs.iter().map(|_| Err(e.clone())).collect();
+                    unread.extend(stale);
+                    read_error = Some(e);
                 }
             }
         }
         pairs
             .iter()
-            .map(|(account, value, authority)| match values.get(account) {
-                Some(Some(seen)) if authority.is_some_and(|a| a != seen.authority) => {
-                    Err(Rejection::new(
-                        Code::NonceAuthorityMismatch,
-                        format!("nonce {account} is not the sender's (another authority)"),
-                    ))
-                }
-                Some(Some(seen)) if seen.value == *value => Ok(()),
-                Some(Some(_)) => Err(Rejection::new(
-                    Code::StaleNonce,
-                    format!(
+            .map(
+                |(account, value, authority)| match (values.get(account), &read_error) {
+                    (_, Some(e)) if unread.contains(account) => Err(e.clone()),
+                    (Some(Some(seen)), _) if authority.is_some_and(|a| a != seen.authority) => {
+                        Err(Rejection::new(
+                            Code::NonceAuthorityMismatch,
+                            format!("nonce {account} is not the sender's (another authority)"),
+                        ))
+                    }
+                    (Some(Some(seen)), _) if seen.value == *value => Ok(()),
+                    (Some(Some(_)), _) => Err(Rejection::new(
+                        Code::StaleNonce,
+                        format!(
                         "nonce {account} no longer holds the value the intent was signed against"
                     ),
-                )),
-                _ => Err(Rejection::new(
-                    Code::UnknownNonce,
-                    format!("{account} is not an initialized durable nonce account"),
-                )),
-            })
+                    )),
+                    _ => Err(Rejection::new(
+                        Code::UnknownNonce,
+                        format!("{account} is not an initialized durable nonce account"),
+                    )),
+                },
+            )
             .collect()
     }
 

@@ -568,3 +568,47 @@ async fn the_next_payment_on_a_nonce_is_no_conflict_with_the_last() {
     );
     running.relayer.shutdown().await.unwrap();
 }
+
+/// A failed nonce read refuses (503) only the intents it was needed for: in one bulk request
+/// with the cluster down, an intent on a nonce whose current value intake has just read is
+/// accepted; one on a nonce never read is `cluster_unavailable`, and accepted once it is back.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_failed_nonce_read_refuses_only_the_intents_that_needed_it() {
+    let h = Harness::new().await;
+    let (payer, pool) = h.payer(SOL, 2).await;
+    let merchant = Pubkey::new_unique();
+    let (_, first) = h.sol_intent(&payer, &pool, 0, merchant, 1_000_000).await;
+    let (_, again) = h.sol_intent(&payer, &pool, 0, merchant, 2_000_000).await;
+    let (_, other) = h.sol_intent(&payer, &pool, 1, merchant, 3_000_000).await;
+    let faulty = Arc::new(FaultyCluster::new(h.cluster.clone(), Faults::default(), 7));
+    let mut cfg = config();
+    cfg.intake.nonce_cache_ttl_ms = 60_000;
+    let running = h.start_on(cfg, faulty.clone()).await;
+    assert_eq!(
+        running.admin(&h.http, "pause", Some(ADMIN)).await,
+        StatusCode::OK
+    );
+    assert_eq!(
+        running.submit(&h.http, &first).await.0,
+        StatusCode::ACCEPTED
+    );
+    faulty.set_down(true);
+    let bulk = serde_json::json!([
+        {"intent": again.to_base64()},
+        {"intent": other.to_base64()},
+    ]);
+    let (status, body) = running.post(&h.http, &bulk).await;
+    assert_eq!(status, StatusCode::OK, "{body}");
+    assert_eq!(body["results"][0]["created"], true, "{body}");
+    assert_eq!(
+        body["results"][1]["error"]["code"], "cluster_unavailable",
+        "{body}"
+    );
+    faulty.set_down(false);
+    assert_eq!(
+        running.submit(&h.http, &other).await.0,
+        StatusCode::ACCEPTED
+    );
+    assert_eq!(running.total().await, 3);
+    running.relayer.shutdown().await.unwrap();
+}
