@@ -26,6 +26,10 @@ pub enum RelayerError {
     /// Binding or serving the HTTP listener failed.
     #[error("http server: {0}")]
     Server(String),
+    /// Another live process holds this instance id (`[store] instance_id`; with SQLite, the
+    /// database file).
+    #[error("instance id {0} is held by another running relayer process (with SQLite: the database file is in use); stop it first, or give this one another [store] instance_id")]
+    InstanceInUse(String),
     /// Anything else, described in one line.
     #[error("{0}")]
     Other(String),

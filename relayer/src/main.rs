@@ -373,7 +373,10 @@ async fn run(
             relayer.url()
         );
     }
-    shutdown_signal().await;
+    tokio::select! {
+        _ = shutdown_signal() => {}
+        why = relayer.failed() => bail!("{why}"),
+    }
     relayer.shutdown().await?;
     Ok(())
 }

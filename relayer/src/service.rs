@@ -19,7 +19,7 @@ use crate::ctx::{Claims, Flow, Packing};
 use crate::metrics::Metrics;
 use crate::noise;
 use crate::reconcile;
-use crate::store::{Lease, Store};
+use crate::store::{InstanceHold, Lease, Store};
 use crate::submit;
 use crate::validate::Validator;
 use crate::RelayerError;
@@ -31,7 +31,7 @@ use std::sync::Arc;
 use std::time::Duration;
 use tokio::net::TcpListener;
 use tokio::sync::{mpsc, watch};
-use tokio::task::JoinHandle;
+use tokio::task::{AbortHandle, JoinHandle};
 use toss_sdk::cluster::Cluster;
 
 /// `[store] instance_id`, or `toss-` and the first 8 characters of the fee payer's address.
@@ -67,6 +67,10 @@ pub struct RelayerHandle {
     batches: mpsc::WeakUnboundedSender<Batch>,
     /// The lookup-table keeper (`tables.manage`).
     keeper: Option<JoinHandle<()>>,
+    /// Keeps this process's hold on the instance id (released when it ends).
+    instance: JoinHandle<()>,
+    /// Why the relayer stopped on its own, once it did (see [`RelayerHandle::failed`]).
+    fatal: watch::Receiver<Option<String>>,
     /// Renews the leases of batches in flight; stops with the watcher, after the last batch.
     renewer: JoinHandle<()>,
     /// The status watcher outlives the submitter (its batches use it).
@@ -134,6 +138,8 @@ impl Relayer {
                 tracing::warn!(error = %e, "cannot read the program config yet; intake retries on each request")
             }
         }
+        // One live process per instance id, before anything of this id's is touched.
+        let hold = take_instance(&ctx).await?;
         reconcile::recover(&ctx).await?;
         // Intents still open keep their funds reserved across a restart.
         let open: Vec<crate::funds::Spend> = ctx
@@ -225,6 +231,20 @@ impl Relayer {
             None
         };
         let sweeper = tokio::spawn(crate::claims::sweep_loop(ctx.clone(), batches, stop_rx));
+        // Losing the id to another process stops every task here at once (as a crash would).
+        let mut tasks = vec![
+            server.abort_handle(),
+            batcher.abort_handle(),
+            sweeper.abort_handle(),
+            submitter.abort_handle(),
+            reconciler.abort_handle(),
+            renewer.abort_handle(),
+            watcher.abort_handle(),
+        ];
+        tasks.extend(noise.iter().map(JoinHandle::abort_handle));
+        tasks.extend(keeper.iter().map(JoinHandle::abort_handle));
+        let (fatal_tx, fatal) = watch::channel(None);
+        let instance = tokio::spawn(keep_instance(ctx.clone(), hold, tasks, fatal_tx));
         tracing::info!(%addr, instance = %ctx.lease.owner, store = ctx.store.backend(), fee_payer = %solana_signer::Signer::pubkey(ctx.fee_payer.as_ref()), "relayer started");
         Ok(RelayerHandle {
             ctx,
@@ -242,7 +262,76 @@ impl Relayer {
             renewer,
             watcher,
             watcher_stop,
+            instance,
+            fatal,
         })
+    }
+}
+
+/// Takes this process's hold on its instance id, waiting up to `store.lease_ms` for a
+/// previous process under the id to finish exiting; refuses to start after that.
+async fn take_instance(ctx: &Ctx) -> Result<InstanceHold, RelayerError> {
+    let owner = &ctx.lease.owner;
+    let patience = Duration::from_millis(ctx.config.store.lease_ms);
+    let deadline = tokio::time::Instant::now() + patience;
+    let mut warned = false;
+    loop {
+        if let Some(hold) = ctx.store.hold_instance(owner).await? {
+            return Ok(hold);
+        }
+        if tokio::time::Instant::now() >= deadline {
+            return Err(RelayerError::InstanceInUse(owner.clone()));
+        }
+        if !warned {
+            tracing::warn!(instance = %owner, "another live process holds this instance id; waiting for it to exit");
+            warned = true;
+        }
+        tokio::time::sleep(INSTANCE_RETRY).await;
+    }
+}
+
+/// How often a hold that is not had (yet) is asked for again.
+const INSTANCE_RETRY: Duration = Duration::from_millis(250);
+
+/// Keeps the hold on the instance id for as long as the relayer runs. A hold lost with its
+/// connection (PostgreSQL restarted, the session killed) is taken again; if another process
+/// took the id meanwhile, every task is aborted and `fatal` says why: two processes under
+/// one id would pass each other's lease fences.
+async fn keep_instance(
+    ctx: Arc<Ctx>,
+    mut hold: InstanceHold,
+    tasks: Vec<AbortHandle>,
+    fatal: watch::Sender<Option<String>>,
+) {
+    let owner = ctx.lease.owner.clone();
+    loop {
+        hold.lost().await;
+        tracing::warn!(instance = %owner, "the hold on this instance id was lost with its connection; taking it again");
+        hold = loop {
+            tokio::time::sleep(INSTANCE_RETRY).await;
+            match ctx.store.hold_instance(&owner).await {
+                Ok(Some(h)) => {
+                    tracing::info!(instance = %owner, "instance id held again");
+                    break h;
+                }
+                Ok(None) => {
+                    let why = format!(
+                        "instance id {owner} was taken by another process while this one's hold \
+                         was lost: stopped (two live processes must never share an id)"
+                    );
+                    tracing::error!(instance = %owner, "{why}");
+                    ctx.flow.accepting.store(false, Ordering::SeqCst);
+                    for task in &tasks {
+                        task.abort();
+                    }
+                    let _ = fatal.send(Some(why));
+                    return;
+                }
+                Err(e) => {
+                    tracing::debug!(instance = %owner, error = %e, "cannot take the instance id back yet")
+                }
+            }
+        };
     }
 }
 
@@ -274,6 +363,8 @@ impl RelayerHandle {
         let _ = self.watcher.await;
         let _ = self.renewer.await;
         self.ctx.store.flush().await?;
+        self.instance.abort();
+        let _ = self.instance.await;
         tracing::info!("relayer stopped");
         Ok(())
     }
@@ -301,5 +392,20 @@ impl RelayerHandle {
         self.reconciler.abort();
         self.renewer.abort();
         self.watcher.abort();
+        self.instance.abort();
+    }
+
+    /// Resolves with the reason once the relayer stopped on its own (its instance id was
+    /// taken by another process); never while it runs.
+    pub async fn failed(&self) -> String {
+        let mut fatal = self.fatal.clone();
+        let why = match fatal.wait_for(Option::is_some).await {
+            Ok(why) => why.clone(),
+            Err(_) => None,
+        };
+        match why {
+            Some(why) => why,
+            None => std::future::pending().await,
+        }
     }
 }

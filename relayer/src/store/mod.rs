@@ -18,6 +18,7 @@ use std::collections::BTreeMap;
 
 use async_trait::async_trait;
 
+mod hold;
 mod postgres;
 mod schema;
 mod sqlite;
@@ -26,6 +27,7 @@ mod status;
 #[cfg(test)]
 mod tests;
 
+pub use hold::InstanceHold;
 pub use postgres::{PgStore, SslMode, PG_MIGRATIONS};
 pub use schema::{Migration, MIGRATIONS};
 pub use sqlite::{SqliteStore, StoreStats, MAX_GROUP_COMMIT};
@@ -539,6 +541,12 @@ pub trait Store: Send + Sync {
 
     /// Answers whether the database can be reached and written to right now (`/healthz`).
     async fn ping(&self) -> StoreResult<()>;
+
+    /// Makes this process the one live holder of instance `owner` (SQLite: of the database
+    /// file, whatever the id), until the hold is dropped or, PostgreSQL, its connection is
+    /// lost ([`InstanceHold::lost`]). `None` while another live process holds it. Two
+    /// processes under one id would pass each other's lease fences (see `hold`).
+    async fn hold_instance(&self, owner: &str) -> StoreResult<Option<InstanceHold>>;
 
     /// Backend name for logs and `/healthz`: `"sqlite"` or `"postgres"`.
     fn backend(&self) -> &'static str;

@@ -23,10 +23,11 @@ use tokio_postgres::NoTls;
 use self::tls::DbTarget;
 
 use super::{
-    Actor, AuditRow, BatchRecord, BatchState, InsertOutcome, IntentId, IntentRecord, Lease,
-    NewIntent, Status, Store, StoreError, StoreResult, Transition,
+    Actor, AuditRow, BatchRecord, BatchState, InsertOutcome, InstanceHold, IntentId, IntentRecord,
+    Lease, NewIntent, Status, Store, StoreError, StoreResult, Transition,
 };
 
+mod hold;
 pub(crate) mod reads;
 mod rows;
 mod schema;
@@ -55,6 +56,8 @@ pub struct PgStore {
     server_authenticated: bool,
     /// Whether every host is this machine (loopback or a Unix socket).
     local: bool,
+    /// How to open a connection outside the pool (the instance hold's).
+    direct: hold::Direct,
 }
 
 impl std::fmt::Debug for PgStore {
@@ -134,6 +137,10 @@ impl PgStore {
         let manager_config = ManagerConfig {
             recycling_method: RecyclingMethod::Fast,
         };
+        let direct = hold::Direct {
+            config: config.clone(),
+            tls: connector.clone(),
+        };
         let mgr = match connector {
             Some(connector) => Manager::from_config(config, connector, manager_config),
             None => Manager::from_config(config, NoTls, manager_config),
@@ -152,6 +159,7 @@ impl PgStore {
             ssl_mode,
             server_authenticated,
             local,
+            direct,
         };
         let mut client = store.client().await?;
         let applied = schema::migrate(&mut client).await?;
@@ -440,6 +448,10 @@ impl Store for PgStore {
         let c = self.client().await?;
         c.simple_query("SELECT 1").await.map_err(rows::pg_err)?;
         Ok(())
+    }
+
+    async fn hold_instance(&self, owner: &str) -> StoreResult<Option<InstanceHold>> {
+        self.direct.hold(owner).await
     }
 
     fn backend(&self) -> &'static str {

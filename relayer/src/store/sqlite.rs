@@ -20,8 +20,8 @@ use rusqlite::{Connection, OpenFlags};
 use tokio::sync::oneshot;
 
 use super::{
-    Actor, AuditRow, BatchRecord, BatchState, InsertOutcome, IntentId, IntentRecord, Lease,
-    NewIntent, Status, Store, StoreError, StoreResult, Transition,
+    Actor, AuditRow, BatchRecord, BatchState, InsertOutcome, InstanceHold, IntentId, IntentRecord,
+    Lease, NewIntent, Status, Store, StoreError, StoreResult, Transition,
 };
 
 mod checkpoint;
@@ -517,6 +517,13 @@ impl Store for SqliteStore {
         })
         .await?;
         self.flush().await
+    }
+
+    async fn hold_instance(&self, _owner: &str) -> StoreResult<Option<InstanceHold>> {
+        match &self.readers.target {
+            Target::File(path) => super::hold::lock_file_beside(path),
+            Target::Memory(_) => Ok(Some(InstanceHold::unconditional())),
+        }
     }
 
     fn backend(&self) -> &'static str {

@@ -612,3 +612,36 @@ async fn a_failed_nonce_read_refuses_only_the_intents_that_needed_it() {
     assert_eq!(running.total().await, 3);
     running.relayer.shutdown().await.unwrap();
 }
+
+/// SQLite is one process per file: a second relayer on the file of a running one (under any
+/// instance id) waits `lease_ms` for it to exit, then refuses to start; once the first
+/// stopped, it starts.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_second_relayer_on_a_running_ones_sqlite_file_is_refused() {
+    let h = Harness::new().await;
+    let mut cfg = config();
+    cfg.store.lease_ms = 1_000;
+    let first = h.start(cfg.clone()).await;
+    let mut other = cfg.clone();
+    other.store.instance_id = Some("another-id".into());
+    let store: Arc<dyn toss_relayer::store::Store> = Arc::new(
+        toss_relayer::store::SqliteStore::open(h.dir.path().join("relayer.sqlite")).unwrap(),
+    );
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let refused = toss_relayer::Relayer::new(
+        Arc::new(other),
+        h.cluster.clone(),
+        store,
+        h.fee_payer.insecure_clone(),
+    )
+    .unwrap()
+    .start(listener)
+    .await;
+    assert!(
+        matches!(refused, Err(toss_relayer::RelayerError::InstanceInUse(_))),
+        "a second relayer ran on one SQLite file"
+    );
+    first.relayer.shutdown().await.unwrap();
+    let again = h.start(cfg).await;
+    again.relayer.shutdown().await.unwrap();
+}

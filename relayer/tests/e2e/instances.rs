@@ -7,10 +7,13 @@ use crate::harness::{config, Harness, Running};
 use reqwest::StatusCode;
 use solana_signer::Signer;
 use std::sync::Arc;
-use std::time::Duration;
+use std::time::{Duration, Instant};
+use tokio::net::TcpListener;
 use toss_relayer::fault::{Faults, FaultyCluster};
 use toss_relayer::local::{self, SOL};
+use toss_relayer::service::Relayer;
 use toss_relayer::store::{PgStore, Store};
+use toss_relayer::RelayerError;
 use toss_sdk::cluster::Cluster;
 
 /// A fresh schema's URL, or `None` when PostgreSQL is skipped on purpose.
@@ -260,4 +263,92 @@ async fn postgres_restart_under_load_loses_nothing_acknowledged() {
     assert_settled_once(&h, &r, &intents, &merchants).await;
     r.relayer.shutdown().await.unwrap();
     own_pg("stop");
+}
+
+/// Two live processes never share an instance id (their lease fences could not tell them
+/// apart): a second relayer under a held id waits `lease_ms` for the first to exit, then
+/// refuses to start; once the first stopped it starts. And a relayer whose hold was lost (its
+/// session killed) while another process took the id stops itself, every task at once.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_instance_id_is_held_by_one_live_relayer() {
+    let Some(url) = pg_url("hold").await else {
+        return;
+    };
+    let h = Harness::new().await;
+    let first = instance(&h, &url, "relayer-a", h.cluster.clone(), 1_000).await;
+    let mut cfg = config();
+    cfg.store.instance_id = Some("relayer-a".into());
+    cfg.store.lease_ms = 1_000;
+    let store: Arc<dyn Store> = Arc::new(PgStore::connect(&url).await.expect("store"));
+    let payer = local::funded(&h.cluster, SOL).await.expect("payer");
+    let since = Instant::now();
+    let listener = TcpListener::bind("127.0.0.1:0").await.expect("bind");
+    let refused = Relayer::new(
+        Arc::new(cfg.clone()),
+        h.cluster.clone(),
+        store.clone(),
+        payer.insecure_clone(),
+    )
+    .expect("relayer")
+    .start(listener)
+    .await;
+    match refused {
+        Err(RelayerError::InstanceInUse(id)) => assert_eq!(id, "relayer-a"),
+        Err(e) => panic!("refused for another reason: {e}"),
+        Ok(_) => panic!("a second live relayer under one instance id started"),
+    }
+    assert!(since.elapsed() >= Duration::from_millis(1_000), "it waited");
+    first.relayer.shutdown().await.expect("shutdown");
+    let second = h
+        .start_with(cfg, h.cluster.clone(), store.clone(), payer)
+        .await;
+    let health = h
+        .http
+        .get(format!("{}/healthz", second.url))
+        .send()
+        .await
+        .expect("healthz");
+    assert_eq!(health.status(), StatusCode::OK);
+
+    // Its hold's session is killed and, before it can take the id back, another session
+    // does: it waits on the lock while the holder is terminated (and gone: the timeout
+    // argument), so it is first in line.
+    let (sql, connection) = tokio_postgres::connect(&url, tokio_postgres::NoTls)
+        .await
+        .expect("sql");
+    tokio::spawn(connection);
+    let key = "hashtextextended('toss-instance:' || current_schema() || ':relayer-a', 0)";
+    let killed: i64 = sql
+        .query_one(
+            &format!(
+                "SELECT count(*) FROM (SELECT pg_terminate_backend(pid, 5000) FROM pg_locks \
+                 WHERE locktype = 'advisory' AND granted AND pid <> pg_backend_pid() \
+                 AND objid = ({key} & 4294967295)::oid) AS k"
+            ),
+            &[],
+        )
+        .await
+        .expect("kill")
+        .get(0);
+    assert_eq!(killed, 1);
+    sql.execute(&format!("SELECT pg_advisory_lock({key})"), &[])
+        .await
+        .expect("the id taken by another session");
+    let why = tokio::time::timeout(Duration::from_secs(10), second.relayer.failed())
+        .await
+        .expect("the relayer stops itself");
+    assert!(why.contains("taken by another process"), "{why}");
+    // Intake refuses on connections already open, and the listener is gone.
+    let (status, body) = second
+        .post(&h.http, &serde_json::json!({"intent": "AA=="}))
+        .await;
+    assert_eq!(status, StatusCode::SERVICE_UNAVAILABLE, "{body}");
+    assert_eq!(body["error"]["code"], "shutting_down");
+    tokio::time::sleep(Duration::from_millis(100)).await;
+    assert!(reqwest::Client::new()
+        .get(format!("{}/healthz", second.url))
+        .timeout(Duration::from_secs(2))
+        .send()
+        .await
+        .is_err());
 }

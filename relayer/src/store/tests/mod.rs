@@ -14,6 +14,7 @@ use super::{Lease, NewIntent, PgStore, SqliteStore, StoreError};
 
 mod batches;
 mod durability;
+mod hold;
 mod intents;
 mod leases;
 mod model;
