@@ -113,6 +113,10 @@ pub(super) async fn run(
     drop(slot);
     ctx.metrics.active.dec();
     ctx.metrics.closed.with_label_values(&[close.label()]).inc();
+    if matches!(close, Close::OversizedFrame | Close::DecryptFailed) {
+        // Those were answered with input left unread.
+        linger(&mut tcp).await;
+    }
     drop(tcp);
     let pattern = pattern.map_or("-", Pattern::name);
     match &close {
@@ -285,4 +289,29 @@ async fn answer(
         let body = intake::ApiError::new(status, code, message).body();
         let _ = reply(tcp, session, idle, status, body).await;
     }
+}
+
+/// How long, and how many bytes, a closing session reads and discards.
+const LINGER: Duration = Duration::from_secs(1);
+const LINGER_BYTES: usize = 256 * 1024;
+
+/// Closes our direction, then reads and discards what the client still sends (bounded), so
+/// that the close is a FIN after the answer: closing a socket with unread input resets the
+/// connection, and some clients' stacks then drop the answer they had not read yet.
+async fn linger(tcp: &mut TcpStream) {
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+    if tcp.shutdown().await.is_err() {
+        return;
+    }
+    let drain = async {
+        let mut sink = [0u8; 4096];
+        let mut left = LINGER_BYTES;
+        while left > 0 {
+            match tcp.read(&mut sink).await {
+                Ok(0) | Err(_) => break,
+                Ok(n) => left = left.saturating_sub(n),
+            }
+        }
+    };
+    let _ = timeout(LINGER, drain).await;
 }

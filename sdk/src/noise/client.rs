@@ -40,11 +40,22 @@ impl Answer {
 }
 
 /// A Noise session with a relayer over a stream.
+///
+/// Answers carry no request id: they are matched to requests by order. So once an exchange
+/// fails midway (a timeout, a broken frame, a lost connection) the session is unusable: a late
+/// answer would be taken for the next request's, and the transport's nonces may be out of
+/// step. Every later call fails with [`NoiseError::Unusable`]; connect again.
 pub struct NoiseClient<S = TcpStream> {
     io: S,
     session: Session,
     timeout: Duration,
+    /// Why the session can no longer be used, once an exchange failed midway.
+    broken: Option<&'static str>,
 }
+
+/// Why a session is unusable after a failed exchange.
+const OUT_OF_STEP: &str =
+    "an earlier request failed or timed out midway (its answer may still arrive)";
 
 impl NoiseClient<TcpStream> {
     /// Connects to `addr` (`HOST:PORT`) and runs the handshake, all within `timeout` (which
@@ -79,6 +90,7 @@ impl<S: AsyncRead + AsyncWrite + Unpin> NoiseClient<S> {
             io,
             session,
             timeout,
+            broken: None,
         })
     }
 
@@ -92,20 +104,42 @@ impl<S: AsyncRead + AsyncWrite + Unpin> NoiseClient<S> {
         if !self.session.can_receive() {
             return Err(NoiseError::OneWay);
         }
-        send(&mut self.io, &mut self.session, body.to_string().as_bytes()).await?;
-        let reply = tokio::time::timeout(
-            self.timeout,
-            recv(&mut self.io, &mut self.session, MAX_MESSAGE_LEN),
-        )
-        .await
-        .map_err(|_| NoiseError::Timeout("waiting for the relayer's answer"))??
-        .ok_or(NoiseError::Closed("before the relayer answered"))?;
+        self.usable()?;
+        let exchange = async {
+            send(&mut self.io, &mut self.session, body.to_string().as_bytes()).await?;
+            tokio::time::timeout(
+                self.timeout,
+                recv(&mut self.io, &mut self.session, MAX_MESSAGE_LEN),
+            )
+            .await
+            .map_err(|_| NoiseError::Timeout("waiting for the relayer's answer"))??
+            .ok_or(NoiseError::Closed("before the relayer answered"))
+        };
+        let reply = exchange
+            .await
+            .inspect_err(|_| self.broken = Some(OUT_OF_STEP))?;
+        // A whole frame was read: the session is in step even if the answer is malformed.
         Answer::parse(&reply)
     }
 
     /// Sends one request body without waiting for an answer (the only way in `N`).
     pub async fn send_one_way(&mut self, body: &Value) -> Result<(), NoiseError> {
-        send(&mut self.io, &mut self.session, body.to_string().as_bytes()).await
+        self.usable()?;
+        send(&mut self.io, &mut self.session, body.to_string().as_bytes())
+            .await
+            .inspect_err(|_| self.broken = Some(OUT_OF_STEP))
+    }
+
+    /// Whether the session can still carry requests (no exchange failed midway).
+    pub fn is_usable(&self) -> bool {
+        self.broken.is_none()
+    }
+
+    fn usable(&self) -> Result<(), NoiseError> {
+        match self.broken {
+            Some(why) => Err(NoiseError::Unusable(why)),
+            None => Ok(()),
+        }
     }
 
     /// Ends the session: closes our direction, then waits (within the timeout) for the

@@ -70,6 +70,10 @@ pub enum NoiseError {
     /// The socket failed.
     #[error("i/o error: {0}")]
     Io(String),
+    /// The session cannot carry more requests: an earlier exchange failed midway, so a late
+    /// answer could be taken for a later request's. Connect again.
+    #[error("the Noise session is unusable: {0}; connect again")]
+    Unusable(&'static str),
     /// An answer from the relayer is not `{"status", "body"}` JSON.
     #[error("malformed answer from the relayer: {0}")]
     Answer(String),

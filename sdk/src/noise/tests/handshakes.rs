@@ -335,3 +335,67 @@ async fn handshakes_over_a_stream_with_the_hello_frame() {
         Err(NoiseError::UnknownProtocol)
     );
 }
+
+/// Answers are matched to requests by order: a request whose answer comes too late leaves the
+/// client unusable, so the late answer is never read as the next request's. A malformed but
+/// whole answer leaves it in step.
+#[tokio::test]
+async fn a_timed_out_request_leaves_the_client_unusable() {
+    use std::time::Duration;
+    let relayer = identity(2, "toss-relayer");
+    let (a, mut b) = tokio::io::duplex(1 << 16);
+    let opts = InitiatorOptions {
+        pattern: Pattern::Nn,
+        identity: None,
+        relayer: None,
+    };
+    let server = async {
+        let pattern = read_hello(&mut b).await?;
+        let mut s = respond(&mut b, pattern, &relayer, MAX_MESSAGE_LEN).await?;
+        // First request: a whole frame that is not an answer.
+        recv(&mut b, &mut s, MAX_MESSAGE_LEN).await?;
+        send(&mut b, &mut s, b"not json").await?;
+        // Second request: answered after the client's deadline.
+        let second = recv(&mut b, &mut s, MAX_MESSAGE_LEN).await?;
+        tokio::time::sleep(Duration::from_millis(300)).await;
+        send(&mut b, &mut s, br#"{"status": 202, "body": {"n": 2}}"#).await?;
+        // Whatever comes next is read, so the client's third call is not refused by a
+        // closed pipe but by the client itself.
+        let third = recv(&mut b, &mut s, MAX_MESSAGE_LEN).await.ok().flatten();
+        Ok::<_, NoiseError>((second, third))
+    };
+    let client_side = async {
+        let mut c = NoiseClient::handshake(a, &opts, Duration::from_millis(100)).await?;
+        let malformed = c.request(&serde_json::json!({"n": 1})).await;
+        assert!(
+            matches!(malformed, Err(NoiseError::Answer(_))),
+            "{malformed:?}"
+        );
+        assert!(c.is_usable(), "a whole frame keeps the session in step");
+        let late = c.request(&serde_json::json!({"n": 2})).await;
+        assert_eq!(
+            late,
+            Err(NoiseError::Timeout("waiting for the relayer's answer"))
+        );
+        assert!(!c.is_usable());
+        // The late answer has arrived by now; it must not answer request 3.
+        tokio::time::sleep(Duration::from_millis(400)).await;
+        let third = c.request(&serde_json::json!({"n": 3})).await;
+        let one_way = c.send_one_way(&serde_json::json!({"n": 4})).await;
+        drop(c);
+        Ok::<_, NoiseError>((third, one_way))
+    };
+    let (server, client) = tokio::join!(server, client_side);
+    let (third, one_way) = client.unwrap();
+    assert!(matches!(third, Err(NoiseError::Unusable(_))), "{third:?}");
+    assert!(
+        matches!(one_way, Err(NoiseError::Unusable(_))),
+        "{one_way:?}"
+    );
+    let (second, after) = server.unwrap();
+    assert_eq!(second.as_deref(), Some(&br#"{"n":2}"#[..]));
+    assert_eq!(
+        after, None,
+        "nothing was sent once the session was unusable"
+    );
+}
