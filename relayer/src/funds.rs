@@ -23,6 +23,10 @@
 //!    could queue thousands on one nonce, each tried and failing in turn ahead of every later
 //!    payer's intents. Refusal: 429 `nonce_busy`.
 //!
+//! 4. **Recipients** (`crate::recipients`): a SOL payment its recipient visibly cannot
+//!    receive (below the rent-exempt minimum, to an empty address) is refused at intake, as
+//!    its rejection on chain would be no strike. Refusal: 422 `recipient_not_rent_exempt`.
+//!
 //! Together: a payer with `n` nonces can make the fee payer pay for at most
 //! `failure_backoff_strikes + n - 1` failing intents (those in flight when the threshold is
 //! reached) per back-off period, and nothing for intents its funds visibly cannot cover.

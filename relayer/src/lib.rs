@@ -39,6 +39,7 @@ pub mod logging;
 pub mod metrics;
 pub mod noise;
 pub mod reads;
+pub mod recipients;
 pub mod reconcile;
 pub mod refusal;
 pub mod service;

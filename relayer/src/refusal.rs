@@ -46,6 +46,8 @@ pub enum Code {
     MintNotAllowed,
     /// A recipient no program may pay (sysvar, builtin, the program's own accounts).
     ReservedRecipient,
+    /// A SOL payment too small for its (empty or nearly empty) recipient to stay rent-exempt.
+    RecipientNotRentExempt,
     /// The nonce account does not exist (or is not a nonce).
     UnknownNonce,
     /// The nonce account no longer holds the signed value.
@@ -119,6 +121,7 @@ impl Code {
             Code::FeeAboveCap => "fee_above_cap",
             Code::MintNotAllowed => "mint_not_allowed",
             Code::ReservedRecipient => "reserved_recipient",
+            Code::RecipientNotRentExempt => "recipient_not_rent_exempt",
             Code::UnknownNonce => "unknown_nonce",
             Code::StaleNonce => "stale_nonce",
             Code::NonceAuthorityMismatch => "nonce_authority_mismatch",

@@ -90,6 +90,8 @@ pub struct Validator {
     pub chain: crate::chain_rules::ChainRules,
     /// Funds at intake and the back-off of failing senders.
     pub funds: crate::funds::Funds,
+    /// Recipients of small SOL payments, which must end up rent-exempt.
+    pub recipients: crate::recipients::Recipients,
     allowed_mints: HashSet<Pubkey>,
     cluster: Arc<dyn Cluster>,
     nonces: Mutex<HashMap<Pubkey, CachedNonce>>,
@@ -114,6 +116,7 @@ impl Validator {
                 Duration::from_secs(intake.failure_backoff_seconds),
             )
             .with_max_open_per_nonce(intake.max_open_per_nonce),
+            recipients: crate::recipients::Recipients::new(cluster.clone()),
             intake,
             allowed_mints,
             cluster,

@@ -19,8 +19,8 @@ use std::path::{Path, PathBuf};
 fn layer(module: &str) -> Option<u32> {
     Some(match module {
         "addresses" | "arcium" | "breaker" | "chain_rules" | "config" | "ctx" | "error"
-        | "fault" | "forms" | "funds" | "logging" | "metrics" | "reads" | "refusal" | "store"
-        | "validate" | "watcher" | "now_ms" | "RelayerError" => 0,
+        | "fault" | "forms" | "funds" | "logging" | "metrics" | "reads" | "recipients"
+        | "refusal" | "store" | "validate" | "watcher" | "now_ms" | "RelayerError" => 0,
         "intake" => 10,
         "api" | "noise" => 11,
         "batch" | "claims" | "tables" => 20,

@@ -1,5 +1,5 @@
 //! [`intake`], the path every ingress (HTTP, Noise) shares: parse → idempotency → verify →
-//! rules → nonce → funds → durable insert, on a whole group of intents at once.
+//! rules → nonce and recipient → funds → durable insert, on a whole group of intents at once.
 
 use super::error::ApiError;
 use crate::ctx::Ctx;
@@ -110,15 +110,20 @@ pub async fn intake(
         }
     }
     let intents: Vec<&toss_sdk::Intent> = candidates.iter().map(|(_, _, i)| i).collect();
-    let nonce_ok = if intents.is_empty() {
-        Vec::new()
+    let (nonce_ok, recipient_ok) = if intents.is_empty() {
+        (Vec::new(), Vec::new())
     } else {
-        ctx.validator.check_nonces(&intents).await
+        tokio::join!(
+            ctx.validator.check_nonces(&intents),
+            ctx.validator.recipients.check(&intents)
+        )
     };
     let mut to_store: Vec<(usize, NewIntent)> = Vec::new();
-    for ((i, signed, intent), ok) in candidates.iter().zip(nonce_ok) {
+    for (((i, signed, intent), nonce), recipient) in
+        candidates.iter().zip(nonce_ok).zip(recipient_ok)
+    {
         // Per-sender limits count the intents that would be stored.
-        let ok = ok.and_then(|()| {
+        let ok = nonce.and(recipient).and_then(|()| {
             if sender_ok(&intent.sender) {
                 Ok(())
             } else {

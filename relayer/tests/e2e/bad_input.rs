@@ -8,6 +8,7 @@ use solana_keypair::Keypair;
 use solana_pubkey::Pubkey;
 use solana_signer::Signer;
 use toss_relayer::local::SOL;
+use toss_sdk::cluster::Cluster;
 use toss_sdk::{Intent, SignedIntent};
 
 fn assert_error(got: &(StatusCode, serde_json::Value), status: StatusCode, code: &str) {
@@ -118,6 +119,8 @@ async fn bad_input_gets_its_code_and_stores_nothing() {
         (with(&|i| i.expiry = now - 1), "expired"),
         (with(&|i| i.expiry = now + 7_200), "lifetime_too_long"),
         (with(&|i| i.amount = 999), "below_dust"),
+        // Less than the rent-exempt minimum to an address that holds nothing.
+        (with(&|i| i.amount = 5_000), "recipient_not_rent_exempt"),
         (with(&|i| i.amount = 10 * SOL + 1), "above_cap"),
         (with(&|i| i.max_fee = 10_001), "fee_above_cap"),
         (
@@ -225,5 +228,43 @@ async fn bad_input_gets_its_code_and_stores_nothing() {
         running.admin(http, "pause", Some("wrong")).await,
         StatusCode::TOO_MANY_REQUESTS
     );
+    running.relayer.shutdown().await.unwrap();
+}
+
+/// A SOL payment smaller than the rent-exempt minimum is accepted only for a recipient it
+/// leaves rent-exempt (one that exists already); to an empty address it is refused at intake
+/// (the program would reject it, and such a rejection is not the payer's strike). Both kinds
+/// that pass settle.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_small_payment_needs_a_recipient_it_leaves_rent_exempt() {
+    let h = Harness::new().await;
+    let running = h.start(config()).await;
+    let http = &h.http;
+    let (payer, pool) = h.payer(SOL, 3).await;
+    let minimum = h.cluster.minimum_rent(0).await.unwrap();
+    let existing = toss_relayer::local::funded(&h.cluster, minimum)
+        .await
+        .unwrap()
+        .pubkey();
+    let empty = Pubkey::new_unique();
+    let (_, refused) = h.sol_intent(&payer, &pool, 0, empty, 5_000).await;
+    let (status, body) = running.submit(http, &refused).await;
+    assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY, "{body}");
+    assert_eq!(body["error"]["code"], "recipient_not_rent_exempt");
+    let (_, small) = h.sol_intent(&payer, &pool, 1, existing, 5_000).await;
+    let (_, exact) = h.sol_intent(&payer, &pool, 2, empty, minimum).await;
+    assert_eq!(running.submit(http, &small).await.0, StatusCode::ACCEPTED);
+    assert_eq!(running.submit(http, &exact).await.0, StatusCode::ACCEPTED);
+    running.settle_all().await;
+    assert_eq!(
+        running.status_of(&small).await,
+        toss_relayer::store::Status::Settled
+    );
+    assert_eq!(
+        running.status_of(&exact).await,
+        toss_relayer::store::Status::Settled
+    );
+    assert_eq!(h.cluster.balance(&existing).await.unwrap(), minimum + 5_000);
+    assert_eq!(h.cluster.balance(&empty).await.unwrap(), minimum);
     running.relayer.shutdown().await.unwrap();
 }

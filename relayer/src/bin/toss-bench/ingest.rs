@@ -110,7 +110,8 @@ pub async fn run(postgres: Option<String>) -> Result<Value, String> {
                 sender: key.pubkey(),
                 recipient: Keypair::new().pubkey(),
                 mint: None,
-                amount: 10_000 + i as u64,
+                // Above the rent-exempt minimum: fresh recipients need no look at intake.
+                amount: 1_000_000 + i as u64,
                 nonce_account,
                 nonce_value,
                 expiry: now + 3_000,
