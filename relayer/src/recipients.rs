@@ -8,6 +8,11 @@
 //! relayer a place in a transaction (and a precompile signature in that form). Intake refuses
 //! them: 422 `recipient_not_rent_exempt`.
 //!
+//! The same holds for a token payment whose recipient has no token account for the mint (the
+//! associated token account the relayer pays into; `destination_unavailable` on chain):
+//! refused, 422 `recipient_token_account_missing`. Such accounts, once seen, are trusted for
+//! [`ACCOUNT_TTL`] (closing one is the recipient's doing and costs the relayer one rejection).
+//!
 //! Only SOL intents below the minimum for an empty account need a look (any larger amount
 //! makes even an empty recipient rent-exempt, and an existing account is rent-exempt for its
 //! size already): their recipients are read in one call per intake group, never cached (an
@@ -24,12 +29,25 @@ use toss_sdk::cluster::Cluster;
 
 /// How long a rent-exempt minimum read from the cluster is trusted.
 pub const RENT_TTL: Duration = Duration::from_secs(600);
+/// How long a recipient's token account, once seen, is trusted to exist.
+pub const ACCOUNT_TTL: Duration = Duration::from_secs(60);
+/// Most entries kept per cache before it is emptied.
+const CAPACITY: usize = 100_000;
+
+/// Offsets in the token account layout SPL Token and Token-2022 share.
+const MINT_AT: usize = 0;
+const OWNER_AT: usize = 32;
+const STATE_AT: usize = 108;
 
 /// Checks recipients of small SOL intents against the cluster.
 pub struct Recipients {
     cluster: Arc<dyn Cluster>,
     /// Rent-exempt minimum by account data length, with when it was read.
     minimums: Mutex<HashMap<usize, (Instant, u64)>>,
+    /// The token program that owns each mint seen.
+    token_programs: Mutex<HashMap<Pubkey, Pubkey>>,
+    /// Recipients' token accounts seen in good order, with when.
+    destinations: Mutex<HashMap<Pubkey, Instant>>,
 }
 
 impl Recipients {
@@ -38,13 +56,152 @@ impl Recipients {
         Self {
             cluster,
             minimums: Mutex::new(HashMap::new()),
+            token_programs: Mutex::new(HashMap::new()),
+            destinations: Mutex::new(HashMap::new()),
         }
+    }
+
+    /// One verdict per intent, in order: [`Self::check_sol`] for SOL intents,
+    /// [`Self::check_tokens`] for token intents.
+    pub async fn check(&self, intents: &[&Intent]) -> Vec<Result<(), Rejection>> {
+        let (sol, tokens) = tokio::join!(self.check_sol(intents), self.check_tokens(intents));
+        sol.into_iter().zip(tokens).map(|(s, t)| s.and(t)).collect()
+    }
+
+    /// One verdict per intent, in order: `recipient_token_account_missing` for a token intent
+    /// whose recipient has no initialized token account for the mint at its associated
+    /// address, `cluster_unavailable` when that could not be read, `Ok` otherwise (SOL
+    /// intents always; a mint that cannot be read is left to the funds check and the program).
+    pub async fn check_tokens(&self, intents: &[&Intent]) -> Vec<Result<(), Rejection>> {
+        let ok = || intents.iter().map(|_| Ok(())).collect();
+        if intents.iter().all(|i| i.mint.is_none()) {
+            return ok();
+        }
+        let programs = match self.token_programs(intents).await {
+            Ok(p) => p,
+            Err(e) => return token_verdicts(intents, |_| Err(e.clone())),
+        };
+        // Each token intent's destination, where its mint's program is known.
+        let destination = |i: &Intent| {
+            let mint = i.mint?;
+            let program = programs.get(&mint)?;
+            Some(crate::addresses::associated_token_address(
+                &i.recipient,
+                &mint,
+                program,
+            ))
+        };
+        let fresh: HashMap<Pubkey, Instant> = self
+            .destinations
+            .lock()
+            .map(|d| d.clone())
+            .unwrap_or_default();
+        let wanted: Vec<Pubkey> = intents
+            .iter()
+            .filter_map(|i| destination(i))
+            .filter(|d| fresh.get(d).is_none_or(|at| at.elapsed() >= ACCOUNT_TTL))
+            .collect::<HashSet<_>>()
+            .into_iter()
+            .collect();
+        let mut seen: HashMap<Pubkey, Option<solana_account::Account>> = HashMap::new();
+        if !wanted.is_empty() {
+            match crate::reads::bounded(|| self.cluster.accounts(&wanted)).await {
+                Ok(accounts) => seen.extend(wanted.iter().copied().zip(accounts)),
+                Err(e) => {
+                    let e = unavailable(e);
+                    return token_verdicts(intents, |i| match destination(i) {
+                        Some(d) if wanted.contains(&d) => Err(e.clone()),
+                        _ => Ok(()),
+                    });
+                }
+            }
+        }
+        // Per intent: its destination and whether it is usable, where it was read now.
+        let looked: Vec<Option<(Pubkey, bool)>> = intents
+            .iter()
+            .map(|i| {
+                let mint = i.mint?;
+                let d = destination(i)?;
+                let account = seen.get(&d)?;
+                let program = programs.get(&mint)?;
+                Some((
+                    d,
+                    usable_destination(account.as_ref(), program, &mint, &i.recipient),
+                ))
+            })
+            .collect();
+        if let Ok(mut cache) = self.destinations.lock() {
+            if cache.len() > CAPACITY {
+                cache.clear();
+            }
+            let now = Instant::now();
+            for (d, _) in looked.iter().flatten().filter(|(_, usable)| *usable) {
+                cache.insert(*d, now);
+            }
+        }
+        let verdicts = intents
+            .iter()
+            .zip(&looked)
+            .map(|(i, look)| match look {
+                Some((d, false)) => Err(Rejection::new(
+                    Code::RecipientTokenAccountMissing,
+                    format!(
+                        "recipient {} has no token account for mint {} at its associated \
+                         address {d} (create it first): the program would reject the payment",
+                        i.recipient,
+                        i.mint.unwrap_or_default()
+                    ),
+                )),
+                // Usable, a SOL intent, seen in good order within ACCOUNT_TTL, or a mint
+                // that does not exist (left to the funds check and the program).
+                _ => Ok(()),
+            })
+            .collect();
+        verdicts
+    }
+
+    /// The token program of each token intent's mint (read once per mint); mints that do not
+    /// exist are left out.
+    async fn token_programs(
+        &self,
+        intents: &[&Intent],
+    ) -> Result<HashMap<Pubkey, Pubkey>, Rejection> {
+        let mut known = self
+            .token_programs
+            .lock()
+            .map(|m| m.clone())
+            .unwrap_or_default();
+        let unknown: Vec<Pubkey> = intents
+            .iter()
+            .filter_map(|i| i.mint)
+            .filter(|m| !known.contains_key(m))
+            .collect::<HashSet<_>>()
+            .into_iter()
+            .collect();
+        if !unknown.is_empty() {
+            let accounts = crate::reads::bounded(|| self.cluster.accounts(&unknown))
+                .await
+                .map_err(unavailable)?;
+            let found: Vec<(Pubkey, Pubkey)> = unknown
+                .iter()
+                .zip(accounts)
+                .filter_map(|(m, a)| a.map(|a| (*m, a.owner)))
+                .collect();
+            if let Ok(mut cache) = self.token_programs.lock() {
+                if cache.len() > CAPACITY {
+                    cache.clear();
+                }
+                cache.extend(found.iter().copied());
+            }
+            known.extend(found);
+        }
+        Ok(known)
     }
 
     /// One verdict per intent, in order: `recipient_not_rent_exempt` for a SOL intent that
     /// would leave its recipient below the rent-exempt minimum, `cluster_unavailable` when
     /// that could not be read, `Ok` otherwise (token intents always).
-    pub async fn check(&self, intents: &[&Intent]) -> Vec<Result<(), Rejection>> {
+    pub async fn check_sol(&self, intents: &[&Intent]) -> Vec<Result<(), Rejection>> {
         let empty_minimum = match self.minimum(0).await {
             Ok(m) => m,
             Err(e) => {
@@ -154,6 +311,37 @@ impl Recipients {
         }
         Ok(minimum)
     }
+}
+
+/// `verdict` for each token intent, `Ok` for the others.
+fn token_verdicts(
+    intents: &[&Intent],
+    verdict: impl Fn(&Intent) -> Result<(), Rejection>,
+) -> Vec<Result<(), Rejection>> {
+    intents
+        .iter()
+        .map(|i| if i.mint.is_some() { verdict(i) } else { Ok(()) })
+        .collect()
+}
+
+/// Whether `account` is an initialized token account of `program` for `mint` owned by
+/// `owner` (frozen or not: a frozen one is the payer's strike on chain, not a free
+/// rejection).
+fn usable_destination(
+    account: Option<&solana_account::Account>,
+    program: &Pubkey,
+    mint: &Pubkey,
+    owner: &Pubkey,
+) -> bool {
+    let Some(a) = account else {
+        return false;
+    };
+    let field = |at: usize| a.data.get(at..at + 32);
+    a.owner == *program
+        && a.lamports > 0
+        && field(MINT_AT) == Some(mint.as_ref())
+        && field(OWNER_AT) == Some(owner.as_ref())
+        && a.data.get(STATE_AT).is_some_and(|s| *s != 0)
 }
 
 /// Whether `intent` is a SOL payment small enough that its recipient must be looked at

@@ -48,6 +48,8 @@ pub enum Code {
     ReservedRecipient,
     /// A SOL payment too small for its (empty or nearly empty) recipient to stay rent-exempt.
     RecipientNotRentExempt,
+    /// A token payment to a recipient without a token account for the mint.
+    RecipientTokenAccountMissing,
     /// The nonce account does not exist (or is not a nonce).
     UnknownNonce,
     /// The nonce account no longer holds the signed value.
@@ -122,6 +124,7 @@ impl Code {
             Code::MintNotAllowed => "mint_not_allowed",
             Code::ReservedRecipient => "reserved_recipient",
             Code::RecipientNotRentExempt => "recipient_not_rent_exempt",
+            Code::RecipientTokenAccountMissing => "recipient_token_account_missing",
             Code::UnknownNonce => "unknown_nonce",
             Code::StaleNonce => "stale_nonce",
             Code::NonceAuthorityMismatch => "nonce_authority_mismatch",

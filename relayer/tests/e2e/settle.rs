@@ -178,20 +178,23 @@ async fn double_spend_expiry_poor_vault_and_isolation() {
     .unwrap();
     // The vault cannot cover it: refused at intake, before it can cost the fee payer anything.
     let (_, too_big) = h.sol_intent(&poor, &poor_pool, 0, merchant, SOL / 2).await;
-    // A token intent whose recipient has no token account: the program rejects it alone
-    // (`destination_unavailable`) and its neighbours settle in the same transaction.
+    // A token intent whose recipient closes its token account after intake accepted it: the
+    // program rejects it alone (`destination_unavailable`) and its neighbours settle in the
+    // same transaction. (Intake refuses one whose account is missing already.)
     let mint = h.mint().await;
     let source = h.ata(&payer.pubkey(), &mint, 1_000).await;
     toss_sdk::wallet::approve(h.cluster.as_ref(), &payer, &TOKEN, &source, 1_000)
         .await
         .unwrap();
     h.ata(&h.fee_payer.pubkey(), &mint, 0).await;
+    let leaving = Keypair::new();
+    let leaving_ata = h.ata(&leaving.pubkey(), &mint, 0).await;
     let (nonce_account, nonce_value) = pool.nonce(2).unwrap();
     let orphan = SignedIntent::sign(
         &payer,
         &Intent {
             sender: payer.pubkey(),
-            recipient: Keypair::new().pubkey(),
+            recipient: leaving.pubkey(),
             mint: Some(mint),
             amount: 10,
             nonce_account,
@@ -224,6 +227,19 @@ async fn double_spend_expiry_poor_vault_and_isolation() {
     let (status, body) = running.submit(http, &culprit).await;
     assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY, "{body}");
     assert_eq!(body["error"]["code"], "reserved_recipient", "{body}");
+    // The recipient closes its token account while the intent waits.
+    let faucet = h.cluster.faucet();
+    let close = spl_token_2022_interface::instruction::close_account(
+        &TOKEN,
+        &leaving_ata,
+        &faucet.pubkey(),
+        &leaving.pubkey(),
+        &[],
+    )
+    .unwrap();
+    toss_sdk::wallet::send(h.cluster.as_ref(), faucet, &[close], &[&leaving])
+        .await
+        .unwrap();
     // Paused: nothing moves.
     tokio::time::sleep(Duration::from_millis(300)).await;
     assert_eq!(running.status_of(&first).await, Status::Pending);
@@ -317,5 +333,49 @@ async fn paused_program_holds_intents_until_it_resumes() {
     assert_eq!(running.status_of(&a).await, Status::Settled);
     assert_eq!(running.status_of(&b).await, Status::Settled);
     assert_eq!(h.cluster.balance(&merchant).await.unwrap(), SOL / 5);
+    running.relayer.shutdown().await.unwrap();
+}
+
+/// A token payment to a recipient with no token account for the mint is refused at intake
+/// (`recipient_token_account_missing`: the program would reject it, and that rejection is no
+/// strike against the payer); once the recipient created its account the same intent is
+/// accepted and settles.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_token_payment_needs_the_recipients_token_account() {
+    let h = Harness::new().await;
+    let (payer, pool) = h.payer(SOL, 1).await;
+    let mint = h.mint().await;
+    let source = h.ata(&payer.pubkey(), &mint, 1_000_000).await;
+    toss_sdk::wallet::approve(h.cluster.as_ref(), &payer, &TOKEN, &source, 1_000_000)
+        .await
+        .unwrap();
+    h.ata(&h.fee_payer.pubkey(), &mint, 0).await;
+    let merchant = Keypair::new().pubkey();
+    let mut cfg = config();
+    cfg.intake.allowed_mints = vec![mint.to_string()];
+    let running = h.start(cfg).await;
+    let (nonce_account, nonce_value) = pool.nonce(0).unwrap();
+    let intent = Intent {
+        sender: payer.pubkey(),
+        recipient: merchant,
+        mint: Some(mint),
+        amount: 250_000,
+        nonce_account,
+        nonce_value,
+        expiry: h.now().await + 600,
+        max_fee: 1_000,
+        reference: None,
+    };
+    let signed = SignedIntent::sign(&payer, &intent).unwrap();
+    let (status, body) = running.submit(&h.http, &signed).await;
+    assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY, "{body}");
+    assert_eq!(body["error"]["code"], "recipient_token_account_missing");
+    assert_eq!(running.total().await, 0);
+    let merchant_ata = h.ata(&merchant, &mint, 0).await;
+    let (status, body) = running.submit(&h.http, &signed).await;
+    assert_eq!(status, StatusCode::ACCEPTED, "{body}");
+    running.settle_all().await;
+    assert_eq!(running.status_of(&signed).await, Status::Settled);
+    assert_eq!(h.token_balance(&merchant_ata).await, 250_000);
     running.relayer.shutdown().await.unwrap();
 }
