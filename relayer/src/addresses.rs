@@ -136,3 +136,42 @@ mod tests {
         assert!(cache.is_empty());
     }
 }
+
+/// The token program that owns each mint (SPL Token or Token-2022), read from the cluster once
+/// per mint: a mint's owner never changes.
+#[derive(Default)]
+pub struct TokenPrograms(Mutex<HashMap<Pubkey, Pubkey>>);
+
+impl TokenPrograms {
+    /// The owners of `mints`, reading the ones not seen yet in one call; mints that do not
+    /// exist are left out.
+    pub async fn of(
+        &self,
+        cluster: &dyn toss_sdk::cluster::Cluster,
+        mints: impl IntoIterator<Item = Pubkey>,
+    ) -> toss_sdk::cluster::ClusterResult<HashMap<Pubkey, Pubkey>> {
+        let mut known = self.0.lock().map(|m| m.clone()).unwrap_or_default();
+        let unknown: Vec<Pubkey> = mints
+            .into_iter()
+            .filter(|m| !known.contains_key(m))
+            .collect::<std::collections::HashSet<_>>()
+            .into_iter()
+            .collect();
+        if !unknown.is_empty() {
+            let accounts = crate::reads::bounded(|| cluster.accounts(&unknown)).await?;
+            let found: Vec<(Pubkey, Pubkey)> = unknown
+                .iter()
+                .zip(accounts)
+                .filter_map(|(m, a)| a.map(|a| (*m, a.owner)))
+                .collect();
+            if let Ok(mut cache) = self.0.lock() {
+                if cache.len() > CAPACITY {
+                    cache.clear();
+                }
+                cache.extend(found.iter().copied());
+            }
+            known.extend(found);
+        }
+        Ok(known)
+    }
+}

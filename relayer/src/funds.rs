@@ -151,7 +151,7 @@ pub struct Funds {
     strikes_to_backoff: u32,
     backoff: Duration,
     spendable: Mutex<HashMap<Purse, (Instant, u64)>>,
-    token_programs: Mutex<HashMap<Pubkey, Pubkey>>,
+    token_programs: crate::addresses::TokenPrograms,
     open: Mutex<HashMap<Purse, Held>>,
     strikes: Mutex<HashMap<Pubkey, Strikes>>,
     checked: std::sync::atomic::AtomicU64,
@@ -172,7 +172,7 @@ impl Funds {
             strikes_to_backoff: strikes.max(1),
             backoff,
             spendable: Mutex::new(HashMap::new()),
-            token_programs: Mutex::new(HashMap::new()),
+            token_programs: Default::default(),
             open: Mutex::new(HashMap::new()),
             strikes: Mutex::new(HashMap::new()),
             checked: std::sync::atomic::AtomicU64::new(0),
@@ -437,35 +437,14 @@ impl Funds {
             )
         };
         // Token programs of the mints involved (the mint's owner), cached for good.
-        let mints: Vec<Pubkey> = missing.iter().filter_map(|(_, m)| *m).collect();
-        let unknown: Vec<Pubkey> = {
-            let known = self
-                .token_programs
-                .lock()
-                .map(|m| m.clone())
-                .unwrap_or_default();
-            mints
-                .into_iter()
-                .filter(|m| !known.contains_key(m))
-                .collect()
-        };
-        if !unknown.is_empty() {
-            let accounts = crate::reads::bounded(|| self.cluster.accounts(&unknown))
-                .await
-                .map_err(unavailable)?;
-            if let Ok(mut known) = self.token_programs.lock() {
-                for (m, a) in unknown.iter().zip(accounts) {
-                    if let Some(a) = a {
-                        known.insert(*m, a.owner);
-                    }
-                }
-            }
-        }
         let programs = self
             .token_programs
-            .lock()
-            .map(|m| m.clone())
-            .unwrap_or_default();
+            .of(
+                self.cluster.as_ref(),
+                missing.iter().filter_map(|(_, m)| *m),
+            )
+            .await
+            .map_err(unavailable)?;
         let keys: Vec<Pubkey> = missing
             .iter()
             .map(|(sender, mint)| match mint {

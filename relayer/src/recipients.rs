@@ -45,7 +45,7 @@ pub struct Recipients {
     /// Rent-exempt minimum by account data length, with when it was read.
     minimums: Mutex<HashMap<usize, (Instant, u64)>>,
     /// The token program that owns each mint seen.
-    token_programs: Mutex<HashMap<Pubkey, Pubkey>>,
+    token_programs: crate::addresses::TokenPrograms,
     /// Recipients' token accounts seen in good order, with when.
     destinations: Mutex<HashMap<Pubkey, Instant>>,
 }
@@ -56,7 +56,7 @@ impl Recipients {
         Self {
             cluster,
             minimums: Mutex::new(HashMap::new()),
-            token_programs: Mutex::new(HashMap::new()),
+            token_programs: Default::default(),
             destinations: Mutex::new(HashMap::new()),
         }
     }
@@ -77,9 +77,13 @@ impl Recipients {
         if intents.iter().all(|i| i.mint.is_none()) {
             return ok();
         }
-        let programs = match self.token_programs(intents).await {
+        let mints = intents.iter().filter_map(|i| i.mint);
+        let programs = match self.token_programs.of(self.cluster.as_ref(), mints).await {
             Ok(p) => p,
-            Err(e) => return token_verdicts(intents, |_| Err(e.clone())),
+            Err(e) => {
+                let e = unavailable(e);
+                return token_verdicts(intents, |_| Err(e.clone()));
+            }
         };
         // Each token intent's destination, where its mint's program is known.
         let destination = |i: &Intent| {
@@ -158,44 +162,6 @@ impl Recipients {
             })
             .collect();
         verdicts
-    }
-
-    /// The token program of each token intent's mint (read once per mint); mints that do not
-    /// exist are left out.
-    async fn token_programs(
-        &self,
-        intents: &[&Intent],
-    ) -> Result<HashMap<Pubkey, Pubkey>, Rejection> {
-        let mut known = self
-            .token_programs
-            .lock()
-            .map(|m| m.clone())
-            .unwrap_or_default();
-        let unknown: Vec<Pubkey> = intents
-            .iter()
-            .filter_map(|i| i.mint)
-            .filter(|m| !known.contains_key(m))
-            .collect::<HashSet<_>>()
-            .into_iter()
-            .collect();
-        if !unknown.is_empty() {
-            let accounts = crate::reads::bounded(|| self.cluster.accounts(&unknown))
-                .await
-                .map_err(unavailable)?;
-            let found: Vec<(Pubkey, Pubkey)> = unknown
-                .iter()
-                .zip(accounts)
-                .filter_map(|(m, a)| a.map(|a| (*m, a.owner)))
-                .collect();
-            if let Ok(mut cache) = self.token_programs.lock() {
-                if cache.len() > CAPACITY {
-                    cache.clear();
-                }
-                cache.extend(found.iter().copied());
-            }
-            known.extend(found);
-        }
-        Ok(known)
     }
 
     /// One verdict per intent, in order: `recipient_not_rent_exempt` for a SOL intent that
