@@ -35,6 +35,7 @@ pub fn spawn(
         state,
         identity,
         metrics,
+        lingering: tokio::sync::Semaphore::new(session::MAX_LINGERING),
     });
     Ok(tokio::spawn(accept_loop(listener, ctx, stop)))
 }

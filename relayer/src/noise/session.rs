@@ -32,7 +32,12 @@ pub(super) struct SessionCtx {
     pub identity: Arc<NoiseIdentity>,
     /// Metrics.
     pub metrics: NoiseMetrics,
+    /// Closing sockets allowed to linger at once ([`MAX_LINGERING`]).
+    pub lingering: tokio::sync::Semaphore,
 }
+
+/// Most closing sockets that linger (drain the client's input after the last answer) at once.
+pub(super) const MAX_LINGERING: usize = 256;
 
 /// Why a session ended.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -50,9 +55,15 @@ pub(super) enum Close {
     /// A low-order public key (all-zero DH).
     LowOrderKey,
     /// A length prefix over `max_message_bytes`.
-    OversizedFrame,
+    OversizedFrame {
+        /// Whether the client was told (an encrypted `413`), with the frame left unread.
+        answered: bool,
+    },
     /// A transport message failed authentication.
-    DecryptFailed,
+    DecryptFailed {
+        /// Whether the client was told (an encrypted `400`).
+        answered: bool,
+    },
     /// No message within the idle timeout.
     IdleTimeout,
     /// Over `max_sessions_per_ip` or `max_sessions` (refused at accept).
@@ -76,8 +87,8 @@ impl Close {
             Close::HandshakeFailed(_) => "handshake_failed",
             Close::BadBinding => "bad_binding",
             Close::LowOrderKey => "low_order_key",
-            Close::OversizedFrame => "oversized_frame",
-            Close::DecryptFailed => "decrypt_failed",
+            Close::OversizedFrame { .. } => "oversized_frame",
+            Close::DecryptFailed { .. } => "decrypt_failed",
             Close::IdleTimeout => "idle_timeout",
             Close::TooManySessions => "too_many_sessions",
             Close::RateLimited => "rate_limited",
@@ -91,7 +102,7 @@ impl Close {
             NoiseError::UnknownProtocol => Close::UnknownProtocol,
             NoiseError::Binding(_) => Close::BadBinding,
             NoiseError::ZeroDh => Close::LowOrderKey,
-            NoiseError::FrameTooLarge { .. } => Close::OversizedFrame,
+            NoiseError::FrameTooLarge { .. } => Close::OversizedFrame { answered: false },
             NoiseError::Closed(_) | NoiseError::Io(_) => Close::Io(e.to_string()),
             other => Close::HandshakeFailed(other.to_string()),
         }
@@ -113,9 +124,17 @@ pub(super) async fn run(
     drop(slot);
     ctx.metrics.active.dec();
     ctx.metrics.closed.with_label_values(&[close.label()]).inc();
-    if matches!(close, Close::OversizedFrame | Close::DecryptFailed) {
-        // Those were answered with input left unread.
-        linger(&mut tcp).await;
+    // Answered with input left unread: close behind the answer, not with a reset. At most
+    // MAX_LINGERING sockets linger at once (beyond the sessions' limits, which no longer count
+    // them); past that, closed at once.
+    let answered = match close {
+        Close::OversizedFrame { answered } | Close::DecryptFailed { answered } => answered,
+        _ => false,
+    };
+    if answered {
+        if let Ok(_lingering) = ctx.lingering.try_acquire() {
+            linger(&mut tcp).await;
+        }
     }
     drop(tcp);
     let pattern = pattern.map_or("-", Pattern::name);
@@ -213,7 +232,9 @@ async fn requests(
                     message,
                 )
                 .await;
-                return Close::OversizedFrame;
+                return Close::OversizedFrame {
+                    answered: session.can_send(),
+                };
             }
             Ok(Err(e)) => return Close::Io(e.to_string()),
             Ok(Ok(Some(m))) => m,
@@ -231,7 +252,9 @@ async fn requests(
                     message,
                 )
                 .await;
-                return Close::DecryptFailed;
+                return Close::DecryptFailed {
+                    answered: session.can_send(),
+                };
             }
         };
         ctx.metrics

@@ -42,7 +42,8 @@ impl Answer {
 /// A Noise session with a relayer over a stream.
 ///
 /// Answers carry no request id: they are matched to requests by order. So once an exchange
-/// fails midway (a timeout, a broken frame, a lost connection) the session is unusable: a late
+/// fails or is abandoned midway (a timeout, a broken frame, a lost connection, the caller
+/// dropping the future) the session is unusable: a late
 /// answer would be taken for the next request's, and the transport's nonces may be out of
 /// step. Every later call fails with [`NoiseError::Unusable`]; connect again.
 pub struct NoiseClient<S = TcpStream> {
@@ -105,29 +106,29 @@ impl<S: AsyncRead + AsyncWrite + Unpin> NoiseClient<S> {
             return Err(NoiseError::OneWay);
         }
         self.usable()?;
-        let exchange = async {
-            send(&mut self.io, &mut self.session, body.to_string().as_bytes()).await?;
-            tokio::time::timeout(
-                self.timeout,
-                recv(&mut self.io, &mut self.session, MAX_MESSAGE_LEN),
-            )
-            .await
-            .map_err(|_| NoiseError::Timeout("waiting for the relayer's answer"))??
-            .ok_or(NoiseError::Closed("before the relayer answered"))
-        };
-        let reply = exchange
-            .await
-            .inspect_err(|_| self.broken = Some(OUT_OF_STEP))?;
+        // Marked out of step for the whole exchange, so that a caller dropping this future
+        // midway (its own timeout, a `select!`) leaves the session unusable too.
+        self.broken = Some(OUT_OF_STEP);
+        send(&mut self.io, &mut self.session, body.to_string().as_bytes()).await?;
+        let reply = tokio::time::timeout(
+            self.timeout,
+            recv(&mut self.io, &mut self.session, MAX_MESSAGE_LEN),
+        )
+        .await
+        .map_err(|_| NoiseError::Timeout("waiting for the relayer's answer"))??
+        .ok_or(NoiseError::Closed("before the relayer answered"))?;
         // A whole frame was read: the session is in step even if the answer is malformed.
+        self.broken = None;
         Answer::parse(&reply)
     }
 
     /// Sends one request body without waiting for an answer (the only way in `N`).
     pub async fn send_one_way(&mut self, body: &Value) -> Result<(), NoiseError> {
         self.usable()?;
-        send(&mut self.io, &mut self.session, body.to_string().as_bytes())
-            .await
-            .inspect_err(|_| self.broken = Some(OUT_OF_STEP))
+        self.broken = Some(OUT_OF_STEP);
+        send(&mut self.io, &mut self.session, body.to_string().as_bytes()).await?;
+        self.broken = None;
+        Ok(())
     }
 
     /// Whether the session can still carry requests (no exchange failed midway).

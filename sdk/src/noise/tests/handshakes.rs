@@ -399,3 +399,41 @@ async fn a_timed_out_request_leaves_the_client_unusable() {
         "nothing was sent once the session was unusable"
     );
 }
+
+/// A request abandoned by its caller (its future dropped while waiting for the answer, as an
+/// outer timeout or `select!` does) leaves the client unusable as well.
+#[tokio::test]
+async fn an_abandoned_request_leaves_the_client_unusable() {
+    use std::time::Duration;
+    let relayer = identity(2, "toss-relayer");
+    let (a, mut b) = tokio::io::duplex(1 << 16);
+    let opts = InitiatorOptions {
+        pattern: Pattern::Nn,
+        identity: None,
+        relayer: None,
+    };
+    let server = async {
+        let pattern = read_hello(&mut b).await?;
+        let mut s = respond(&mut b, pattern, &relayer, MAX_MESSAGE_LEN).await?;
+        recv(&mut b, &mut s, MAX_MESSAGE_LEN).await?;
+        tokio::time::sleep(Duration::from_millis(200)).await;
+        send(&mut b, &mut s, br#"{"status": 202, "body": {"n": 1}}"#).await?;
+        Ok::<_, NoiseError>(b)
+    };
+    let client_side = async {
+        let mut c = NoiseClient::handshake(a, &opts, Duration::from_secs(5)).await?;
+        let abandoned = tokio::time::timeout(
+            Duration::from_millis(50),
+            c.request(&serde_json::json!({"n": 1})),
+        )
+        .await;
+        assert!(abandoned.is_err(), "the caller gave up first");
+        tokio::time::sleep(Duration::from_millis(300)).await;
+        assert!(!c.is_usable());
+        Ok::<_, NoiseError>(c.request(&serde_json::json!({"n": 2})).await)
+    };
+    let (server, client) = tokio::join!(server, client_side);
+    server.unwrap();
+    let next = client.unwrap();
+    assert!(matches!(next, Err(NoiseError::Unusable(_))), "{next:?}");
+}
