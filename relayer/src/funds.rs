@@ -26,8 +26,8 @@
 //! 4. **Recipients** (`crate::recipients`): a SOL payment its recipient visibly cannot
 //!    receive (below the rent-exempt minimum, to an empty address) is refused at intake, as
 //!    its rejection on chain would be no strike. Refusal: 422 `recipient_not_rent_exempt`;
-//!    likewise a token payment to a recipient without a token account for the mint:
-//!    `recipient_token_account_missing`.
+//!    likewise a token payment to a recipient whose token account for the mint is missing,
+//!    frozen or unsupported: `recipient_token_account_unusable`.
 //!
 //! Together: a payer with `n` nonces can make the fee payer pay for at most
 //! `failure_backoff_strikes + n - 1` failing intents (those in flight when the threshold is

@@ -8,23 +8,29 @@
 //! relayer a place in a transaction (and a precompile signature in that form). Intake refuses
 //! them: 422 `recipient_not_rent_exempt`.
 //!
-//! The same holds for a token payment whose recipient has no token account for the mint (the
-//! associated token account the relayer pays into; `destination_unavailable` on chain):
-//! refused, 422 `recipient_token_account_missing`. Such accounts, once seen, are trusted for
+//! The same holds for a token payment whose recipient's token account for the mint (the
+//! associated token account the relayer pays into) is missing or one the program cannot pay
+//! into (another mint or owner, frozen, an unsupported extension such as required memos:
+//! `destination_unavailable` / `unsupported_account` on chain, no strike; `account_frozen` a
+//! strike against an honest payer): refused, 422 `recipient_token_account_unusable`, with the
+//! program's own rules (`destination_rejection`). Such accounts, once seen, are trusted for
 //! [`ACCOUNT_TTL`] (closing one is the recipient's doing and costs the relayer one rejection).
 //!
 //! Only SOL intents below the minimum for an empty account need a look (any larger amount
 //! makes even an empty recipient rent-exempt, and an existing account is rent-exempt for its
 //! size already): their recipients are read in one call per intake group, never cached (an
-//! address may be funded any moment). The minimums come from the cluster (`getMinimumBalance
-//! ForRentExemption`), cached for [`RENT_TTL`].
+//! address may be funded any moment). The minimum for an empty account comes from the cluster
+//! (`getMinimumBalanceForRentExemption`), cached for [`RENT_TTL`]; the one for another size
+//! follows from it.
 
 use crate::refusal::{Code, Rejection};
 use solana_pubkey::Pubkey;
 use std::collections::{HashMap, HashSet};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
+use toss_intent_processor::events::RejectReason;
 use toss_intent_processor::intent::Intent;
+use toss_intent_processor::settlement::token::destination_rejection;
 use toss_sdk::cluster::Cluster;
 
 /// How long a rent-exempt minimum read from the cluster is trusted.
@@ -33,11 +39,6 @@ pub const RENT_TTL: Duration = Duration::from_secs(600);
 pub const ACCOUNT_TTL: Duration = Duration::from_secs(60);
 /// Most entries kept per cache before it is emptied.
 const CAPACITY: usize = 100_000;
-
-/// Offsets in the token account layout SPL Token and Token-2022 share.
-const MINT_AT: usize = 0;
-const OWNER_AT: usize = 32;
-const STATE_AT: usize = 108;
 
 /// Checks recipients of small SOL intents against the cluster.
 pub struct Recipients {
@@ -68,9 +69,9 @@ impl Recipients {
         sol.into_iter().zip(tokens).map(|(s, t)| s.and(t)).collect()
     }
 
-    /// One verdict per intent, in order: `recipient_token_account_missing` for a token intent
-    /// whose recipient has no initialized token account for the mint at its associated
-    /// address, `cluster_unavailable` when that could not be read, `Ok` otherwise (SOL
+    /// One verdict per intent, in order: `recipient_token_account_unusable` for a token intent
+    /// whose recipient's associated token account for the mint is missing or one the program
+    /// would not pay into, `cluster_unavailable` when that could not be read, `Ok` otherwise (SOL
     /// intents always; a mint that cannot be read is left to the funds check and the program).
     pub async fn check_tokens(&self, intents: &[&Intent]) -> Vec<Result<(), Rejection>> {
         let ok = || intents.iter().map(|_| Ok(())).collect();
@@ -120,8 +121,8 @@ impl Recipients {
                 }
             }
         }
-        // Per intent: its destination and whether it is usable, where it was read now.
-        let looked: Vec<Option<(Pubkey, bool)>> = intents
+        // Per intent: its destination and what is wrong with it, where it was read now.
+        let looked: Vec<Option<(Pubkey, Option<&'static str>)>> = intents
             .iter()
             .map(|i| {
                 let mint = i.mint?;
@@ -130,7 +131,7 @@ impl Recipients {
                 let program = programs.get(&mint)?;
                 Some((
                     d,
-                    usable_destination(account.as_ref(), program, &mint, &i.recipient),
+                    destination_problem(account.as_ref(), program, &mint, &i.recipient),
                 ))
             })
             .collect();
@@ -139,7 +140,11 @@ impl Recipients {
                 cache.clear();
             }
             let now = Instant::now();
-            for (d, _) in looked.iter().flatten().filter(|(_, usable)| *usable) {
+            for (d, _) in looked
+                .iter()
+                .flatten()
+                .filter(|(_, problem)| problem.is_none())
+            {
                 cache.insert(*d, now);
             }
         }
@@ -147,11 +152,11 @@ impl Recipients {
             .iter()
             .zip(&looked)
             .map(|(i, look)| match look {
-                Some((d, false)) => Err(Rejection::new(
-                    Code::RecipientTokenAccountMissing,
+                Some((d, Some(problem))) => Err(Rejection::new(
+                    Code::RecipientTokenAccountUnusable,
                     format!(
-                        "recipient {} has no token account for mint {} at its associated \
-                         address {d} (create it first): the program would reject the payment",
+                        "the token account {d} that recipient {} is paid into for mint {} \
+                         {problem}: the program would reject the payment",
                         i.recipient,
                         i.mint.unwrap_or_default()
                     ),
@@ -214,13 +219,7 @@ impl Recipients {
         for (key, account) in wanted.iter().zip(accounts) {
             let verdict = match account {
                 Some(a) if a.lamports > 0 => {
-                    let len = a.data.len();
-                    let minimum = if len == 0 {
-                        Ok(empty_minimum)
-                    } else {
-                        self.minimum(len).await
-                    };
-                    minimum.map(|m| (a.lamports, m))
+                    Ok((a.lamports, minimum_for(empty_minimum, a.data.len())))
                 }
                 _ => Ok((0, empty_minimum)),
             };
@@ -279,6 +278,17 @@ impl Recipients {
     }
 }
 
+/// The rent-exempt minimum for `len` bytes of data, from the one for none: the runtime's
+/// rule is `(128 + len) × lamports per byte-year × threshold`, so it is `empty_minimum / 128`
+/// per byte of `128 + len` (no read per size).
+fn minimum_for(empty_minimum: u64, len: usize) -> u64 {
+    let per_byte = empty_minimum / ACCOUNT_STORAGE_OVERHEAD;
+    per_byte.saturating_mul(ACCOUNT_STORAGE_OVERHEAD.saturating_add(len as u64))
+}
+
+/// Bytes the runtime counts for every account on top of its data (`Rent`'s overhead).
+const ACCOUNT_STORAGE_OVERHEAD: u64 = 128;
+
 /// `verdict` for each token intent, `Ok` for the others.
 fn token_verdicts(
     intents: &[&Intent],
@@ -290,24 +300,27 @@ fn token_verdicts(
         .collect()
 }
 
-/// Whether `account` is an initialized token account of `program` for `mint` owned by
-/// `owner` (frozen or not: a frozen one is the payer's strike on chain, not a free
-/// rejection).
-fn usable_destination(
+/// Why the program would reject a payment into `account` as `owner`'s token account for
+/// `mint` under `program` (the program's own rules: `destination_rejection`), if it would.
+fn destination_problem(
     account: Option<&solana_account::Account>,
     program: &Pubkey,
     mint: &Pubkey,
     owner: &Pubkey,
-) -> bool {
-    let Some(a) = account else {
-        return false;
+) -> Option<&'static str> {
+    let Some(a) = account.filter(|a| a.lamports > 0) else {
+        return Some("does not exist");
     };
-    let field = |at: usize| a.data.get(at..at + 32);
-    a.owner == *program
-        && a.lamports > 0
-        && field(MINT_AT) == Some(mint.as_ref())
-        && field(OWNER_AT) == Some(owner.as_ref())
-        && a.data.get(STATE_AT).is_some_and(|s| *s != 0)
+    if a.owner != *program {
+        return Some("is not a token account of the mint's token program");
+    }
+    destination_rejection(&a.data, mint, owner).map(|reason| match reason {
+        RejectReason::AccountFrozen => "is frozen",
+        RejectReason::UnsupportedAccount => {
+            "carries a token extension the program cannot pay into (e.g. required memos)"
+        }
+        _ => "is not the recipient's initialized token account for the mint",
+    })
 }
 
 /// Whether `intent` is a SOL payment small enough that its recipient must be looked at
@@ -321,4 +334,90 @@ fn unavailable(e: toss_sdk::cluster::ClusterError) -> Rejection {
         Code::ClusterUnavailable,
         format!("cannot read recipient accounts: {e}"),
     )
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use solana_account::Account;
+    use spl_token_2022_interface::extension::{
+        memo_transfer::MemoTransfer, BaseStateWithExtensionsMut, ExtensionType,
+        StateWithExtensionsMut,
+    };
+    use spl_token_2022_interface::state::{Account as TokenAccount, AccountState};
+
+    const TOKEN_2022: Pubkey =
+        Pubkey::from_str_const("TokenzQdBNbLqP5VEhdkAS6EPFLC1PHnBqCXEpPxuEb");
+
+    fn account(state: AccountState, mint: Pubkey, owner: Pubkey, memo: bool) -> Account {
+        let base = TokenAccount {
+            mint,
+            owner,
+            state,
+            ..TokenAccount::default()
+        };
+        let extensions: &[ExtensionType] = if memo {
+            &[ExtensionType::MemoTransfer]
+        } else {
+            &[]
+        };
+        let len = ExtensionType::try_calculate_account_len::<TokenAccount>(extensions).unwrap();
+        let mut data = vec![0u8; len];
+        let mut s =
+            StateWithExtensionsMut::<TokenAccount>::unpack_uninitialized(&mut data).unwrap();
+        s.base = base;
+        s.pack_base();
+        if memo {
+            s.init_account_type().unwrap();
+            s.init_extension::<MemoTransfer>(true)
+                .unwrap()
+                .require_incoming_transfer_memos = true.into();
+        }
+        Account {
+            lamports: 2_039_280,
+            data,
+            owner: TOKEN_2022,
+            executable: false,
+            rent_epoch: 0,
+        }
+    }
+
+    #[test]
+    fn minimums_follow_the_runtimes_rule() {
+        let rent = anchor_lang::prelude::Rent::default();
+        for len in [0usize, 1, 82, 165, 3_000, 10 * 1024 * 1024] {
+            assert_eq!(
+                minimum_for(rent.minimum_balance(0), len),
+                rent.minimum_balance(len),
+                "{len}"
+            );
+        }
+    }
+
+    #[test]
+    fn a_destination_is_judged_by_the_programs_rules() {
+        let (mint, owner) = (Pubkey::new_unique(), Pubkey::new_unique());
+        let good = account(AccountState::Initialized, mint, owner, false);
+        let problem = |a: Option<&Account>| destination_problem(a, &TOKEN_2022, &mint, &owner);
+        assert_eq!(problem(Some(&good)), None);
+        assert_eq!(problem(None), Some("does not exist"));
+        let mut other_program = good.clone();
+        other_program.owner = Pubkey::new_unique();
+        assert!(problem(Some(&other_program)).is_some());
+        let elsewhere = account(
+            AccountState::Initialized,
+            Pubkey::new_unique(),
+            owner,
+            false,
+        );
+        assert!(problem(Some(&elsewhere)).is_some_and(|p| p.contains("not the recipient's")));
+        let someone_elses = account(AccountState::Initialized, mint, Pubkey::new_unique(), false);
+        assert!(problem(Some(&someone_elses)).is_some());
+        let frozen = account(AccountState::Frozen, mint, owner, false);
+        assert_eq!(problem(Some(&frozen)), Some("is frozen"));
+        let memo = account(AccountState::Initialized, mint, owner, true);
+        assert!(problem(Some(&memo)).is_some_and(|p| p.contains("extension")));
+        let uninitialized = account(AccountState::Uninitialized, mint, owner, false);
+        assert!(problem(Some(&uninitialized)).is_some());
+    }
 }

@@ -48,8 +48,9 @@ pub enum Code {
     ReservedRecipient,
     /// A SOL payment too small for its (empty or nearly empty) recipient to stay rent-exempt.
     RecipientNotRentExempt,
-    /// A token payment to a recipient without a token account for the mint.
-    RecipientTokenAccountMissing,
+    /// A token payment to a recipient whose token account for the mint is missing, frozen or
+    /// carries an extension the program cannot pay into.
+    RecipientTokenAccountUnusable,
     /// The nonce account does not exist (or is not a nonce).
     UnknownNonce,
     /// The nonce account no longer holds the signed value.
@@ -124,7 +125,7 @@ impl Code {
             Code::MintNotAllowed => "mint_not_allowed",
             Code::ReservedRecipient => "reserved_recipient",
             Code::RecipientNotRentExempt => "recipient_not_rent_exempt",
-            Code::RecipientTokenAccountMissing => "recipient_token_account_missing",
+            Code::RecipientTokenAccountUnusable => "recipient_token_account_unusable",
             Code::UnknownNonce => "unknown_nonce",
             Code::StaleNonce => "stale_nonce",
             Code::NonceAuthorityMismatch => "nonce_authority_mismatch",

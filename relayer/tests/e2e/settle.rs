@@ -336,10 +336,10 @@ async fn paused_program_holds_intents_until_it_resumes() {
     running.relayer.shutdown().await.unwrap();
 }
 
-/// A token payment to a recipient with no token account for the mint is refused at intake
-/// (`recipient_token_account_missing`: the program would reject it, and that rejection is no
-/// strike against the payer); once the recipient created its account the same intent is
-/// accepted and settles.
+/// A token payment to a recipient with no token account for the mint, or a frozen one, is
+/// refused at intake (`recipient_token_account_unusable`: the program would reject it, for
+/// free or as a strike against an honest payer); once the recipient has a usable account the
+/// same intent is accepted and settles.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_token_payment_needs_the_recipients_token_account() {
     let h = Harness::new().await;
@@ -369,7 +369,7 @@ async fn a_token_payment_needs_the_recipients_token_account() {
     let signed = SignedIntent::sign(&payer, &intent).unwrap();
     let (status, body) = running.submit(&h.http, &signed).await;
     assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY, "{body}");
-    assert_eq!(body["error"]["code"], "recipient_token_account_missing");
+    assert_eq!(body["error"]["code"], "recipient_token_account_unusable");
     assert_eq!(running.total().await, 0);
     let merchant_ata = h.ata(&merchant, &mint, 0).await;
     let (status, body) = running.submit(&h.http, &signed).await;

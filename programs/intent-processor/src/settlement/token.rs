@@ -95,6 +95,31 @@ fn token_account(info: &AccountInfo, expected: &Expected) -> Result<TokenAccount
     })
 }
 
+/// What settlement requires of a recipient's token account, for off-chain callers (the
+/// relayer's intake): why a payment into an account with `data` would be rejected, if it
+/// would. The same rules as [`token_account`] and [`TokenIntentAccounts::check`]; the account's
+/// owning program is the caller's to check.
+pub fn destination_rejection(data: &[u8], mint: &Pubkey, owner: &Pubkey) -> Option<RejectReason> {
+    let Ok(state) = StateWithExtensions::<TokenAccountState>::unpack(data) else {
+        return Some(RejectReason::DestinationUnavailable);
+    };
+    if state.base.mint != *mint || state.base.owner != *owner {
+        return Some(RejectReason::DestinationUnavailable);
+    }
+    if state.base.state == AccountState::Frozen {
+        return Some(RejectReason::AccountFrozen);
+    }
+    let supported = state
+        .get_extension_types()
+        .map(|types| {
+            types
+                .iter()
+                .all(|t| SUPPORTED_ACCOUNT_EXTENSIONS.contains(t))
+        })
+        .unwrap_or(false);
+    (!supported).then_some(RejectReason::UnsupportedAccount)
+}
+
 /// The mint's decimals, if it is a mint of `token_program` whose extensions are all
 /// supported. Per intent: a payer may pick (or close) such a mint, which must not sink a batch.
 fn mint_decimals(
