@@ -61,6 +61,10 @@ pub struct Flow {
     pub wake: Notify,
     /// Bounds batches in flight (`submit.in_flight_max`).
     pub in_flight: Arc<Semaphore>,
+    /// Whether this process holds its instance id (`crate::store::InstanceHold`). While it
+    /// does not (its hold was lost and is being taken again), nothing is signed: another
+    /// process might hold the id and pass the same lease fences.
+    pub instance_held: AtomicBool,
 }
 
 /// In-memory claims of this instance's live tasks (the store's leases are the shared ones).
@@ -115,6 +119,7 @@ impl Flow {
             hold_until: Mutex::new(None),
             wake: Notify::new(),
             in_flight: Arc::new(Semaphore::new(in_flight_max.max(1))),
+            instance_held: AtomicBool::new(true),
         }
     }
 }
@@ -240,11 +245,14 @@ impl Ctx {
         }
     }
 
-    /// Why new batches may not be sent now, if anything stops them: the admin pause, a hold
-    /// (the program reported itself paused), or the circuit breaker. One place for the
+    /// Why new batches may not be sent now, if anything stops them: a lost hold on the
+    /// instance id, the admin pause, a hold (the program reported itself paused), or the
+    /// circuit breaker. One place for the
     /// batcher to ask.
     pub fn sending_stopped(&self) -> Option<&'static str> {
-        if self.is_paused() {
+        if !self.flow.instance_held.load(Ordering::SeqCst) {
+            Some("the hold on this instance id was lost; taking it again")
+        } else if self.is_paused() {
             Some("paused by the admin")
         } else if self.is_held() {
             Some("held: the program is paused")

@@ -40,6 +40,8 @@ pub struct Metrics {
     pub lease_takeovers: IntCounter,
     /// Batches whose lease this instance failed to renew or lost to another instance.
     pub leases_lost: IntCounter,
+    /// Times this process lost its hold on its instance id (`crate::store::InstanceHold`).
+    pub instance_hold_lost: IntCounter,
     /// Age of the oldest non-final intent, seconds (0 when none).
     pub oldest_open_seconds: IntGauge,
     /// 1 while the circuit breaker holds sends, else 0.
@@ -122,6 +124,10 @@ impl Metrics {
             "leases_lost_total",
             "Batch leases this instance could not renew or lost to another instance",
         )?;
+        let instance_hold_lost = IntCounter::new(
+            "instance_hold_lost_total",
+            "Times this process lost its hold on its instance id",
+        )?;
         let oldest_open_seconds = IntGauge::new(
             "oldest_open_intent_seconds",
             "Age of the oldest non-final intent, seconds",
@@ -177,7 +183,7 @@ impl Metrics {
         ] {
             registry.register(Box::new(g.clone()))?;
         }
-        for c in [&lease_takeovers, &leases_lost] {
+        for c in [&lease_takeovers, &leases_lost, &instance_hold_lost] {
             registry.register(Box::new(c.clone()))?;
         }
         for g in [&oldest_open_seconds, &breaker_open, &store_up] {
@@ -212,6 +218,7 @@ impl Metrics {
             sender_backoffs,
             lease_takeovers,
             leases_lost,
+            instance_hold_lost,
             oldest_open_seconds,
             breaker_open,
             store_up,
@@ -239,7 +246,7 @@ impl Metrics {
     /// a series yet.
     pub fn names(&self) -> Vec<String> {
         use prometheus::core::Collector;
-        let collectors: [&dyn Collector; 24] = [
+        let collectors: [&dyn Collector; 25] = [
             &self.received,
             &self.accepted,
             &self.refused,
@@ -254,6 +261,7 @@ impl Metrics {
             &self.sender_backoffs,
             &self.lease_takeovers,
             &self.leases_lost,
+            &self.instance_hold_lost,
             &self.oldest_open_seconds,
             &self.breaker_open,
             &self.store_up,

@@ -306,12 +306,16 @@ async fn keep_instance(
     let owner = ctx.lease.owner.clone();
     loop {
         hold.lost().await;
-        tracing::warn!(instance = %owner, "the hold on this instance id was lost with its connection; taking it again");
+        ctx.flow.instance_held.store(false, Ordering::SeqCst);
+        ctx.metrics.instance_hold_lost.inc();
+        tracing::warn!(instance = %owner, "the hold on this instance id was lost with its connection; nothing is signed until it is taken again");
         hold = loop {
             tokio::time::sleep(INSTANCE_RETRY).await;
             match ctx.store.hold_instance(&owner).await {
                 Ok(Some(h)) => {
                     tracing::info!(instance = %owner, "instance id held again");
+                    ctx.flow.instance_held.store(true, Ordering::SeqCst);
+                    ctx.flow.wake.notify_one();
                     break h;
                 }
                 Ok(None) => {

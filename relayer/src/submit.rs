@@ -18,6 +18,7 @@ use solana_signer::Signer;
 use solana_transaction::versioned::VersionedTransaction;
 use solana_transaction::Transaction;
 use solana_transaction_error::TransactionError;
+use std::sync::atomic::Ordering;
 use std::sync::Arc;
 use std::time::Duration;
 use tokio::sync::mpsc;
@@ -204,6 +205,10 @@ async fn drive(ctx: &Ctx, batch: &Batch) -> Result<SendOutcome, RelayerError> {
                 continue;
             }
         };
+        // Nothing is signed while this process may not be the only one under its id.
+        while !ctx.flow.instance_held.load(Ordering::SeqCst) {
+            tokio::time::sleep(Duration::from_millis(250)).await;
+        }
         let tx = sign(ctx, &batch.instructions, blockhash)?;
         let signature = tx.signatures[0];
         mine.push(signature);

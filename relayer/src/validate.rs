@@ -276,24 +276,20 @@ impl Validator {
             .collect::<HashSet<_>>()
             .into_iter()
             .collect();
-        // A failed read refuses (503) only the intents it was needed for: those whose cached
-        // value is current still go on.
-        let mut unread: HashSet<Pubkey> = HashSet::new();
+        // A failed read refuses (503) only the intents it was needed for: one whose own cached
+        // value is current goes on, even when another intent named the same account with
+        // another value (which is what made it stale).
         let mut read_error: Option<Rejection> = None;
         if !stale.is_empty() {
             match self.fetch(&stale).await {
                 Ok(fresh) => values.extend(fresh),
-                Err(e) => {
-                    unread.extend(stale);
-                    read_error = Some(e);
-                }
+                Err(e) => read_error = Some(e),
             }
         }
         pairs
             .iter()
             .map(
                 |(account, value, authority)| match (values.get(account), &read_error) {
-                    (_, Some(e)) if unread.contains(account) => Err(e.clone()),
                     (Some(Some(seen)), _) if authority.is_some_and(|a| a != seen.authority) => {
                         Err(Rejection::new(
                             Code::NonceAuthorityMismatch,
@@ -301,7 +297,8 @@ impl Validator {
                         ))
                     }
                     (Some(Some(seen)), _) if seen.value == *value => Ok(()),
-                    (Some(Some(_)), _) => Err(Rejection::new(
+                    (_, Some(e)) => Err(e.clone()),
+                    (Some(Some(_)), None) => Err(Rejection::new(
                         Code::StaleNonce,
                         format!(
                         "nonce {account} no longer holds the value the intent was signed against"

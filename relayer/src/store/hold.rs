@@ -6,13 +6,14 @@
 //! Each backend therefore lets one process at a time hold an id:
 //!
 //! * SQLite (one process per file by design): an exclusive `flock` on `<database>.lock`
-//!   beside the file, whatever the id (a sidecar file, because closing any descriptor of the
+//!   beside the file (its canonical path: a symlink names the same lock), whatever the id (a sidecar file, because closing any descriptor of the
 //!   database file itself would drop SQLite's own POSIX locks). The kernel releases it when
 //!   the process dies.
 //! * PostgreSQL: a session-level advisory lock on a connection of its own, keyed by the
 //!   schema and the id. The server releases it when that connection ends, which is when the
 //!   process dies (or the connection is cut: [`InstanceHold::lost`] then fires, and the
-//!   relayer must take the id again or stop).
+//!   relayer must take the id again or stop). The connection is probed every 2 s and has
+//!   short TCP keepalives, so a silently cut one is noticed in seconds, not hours.
 
 use std::any::Any;
 use std::fs::{File, OpenOptions, TryLockError};
@@ -67,6 +68,9 @@ impl InstanceHold {
 
 /// Locks `<database>.lock` exclusively; `None` while another process holds it.
 pub(crate) fn lock_file_beside(database: &Path) -> StoreResult<Option<InstanceHold>> {
+    // The file's real path: a symlink or another spelling of the path names the same lock.
+    let database = std::fs::canonicalize(database)
+        .map_err(|e| StoreError::Io(format!("resolving {}: {e}", database.display())))?;
     let mut name = database.as_os_str().to_owned();
     name.push(".lock");
     let path = Path::new(&name);

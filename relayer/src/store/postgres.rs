@@ -137,10 +137,7 @@ impl PgStore {
         let manager_config = ManagerConfig {
             recycling_method: RecyclingMethod::Fast,
         };
-        let direct = hold::Direct {
-            config: config.clone(),
-            tls: connector.clone(),
-        };
+        let direct = hold::Direct::new(config.clone(), connector.clone());
         let mgr = match connector {
             Some(connector) => Manager::from_config(config, connector, manager_config),
             None => Manager::from_config(config, NoTls, manager_config),
@@ -238,6 +235,15 @@ impl PgStore {
             .map_err(rows::pg_err)?;
         row.map(|r| r.try_get::<_, String>(0).map_err(rows::pg_err))
             .transpose()
+    }
+
+    /// Forgets which ids this store holds, as when its holds' connections were found dead
+    /// (tests: its sessions then count as stale ones of its own).
+    #[cfg(test)]
+    pub(crate) fn forget_live_holds(&self) {
+        if let Ok(mut live) = self.direct.live.lock() {
+            live.clear();
+        }
     }
 
     /// A pooled connection, as the store's own queries get it.

@@ -310,26 +310,43 @@ async fn an_instance_id_is_held_by_one_live_relayer() {
         .expect("healthz");
     assert_eq!(health.status(), StatusCode::OK);
 
-    // Its hold's session is killed and, before it can take the id back, another session
-    // does: it waits on the lock while the holder is terminated (and gone: the timeout
-    // argument), so it is first in line.
     let (sql, connection) = tokio_postgres::connect(&url, tokio_postgres::NoTls)
         .await
         .expect("sql");
     tokio::spawn(connection);
     let key = "hashtextextended('toss-instance:' || current_schema() || ':relayer-a', 0)";
-    let killed: i64 = sql
-        .query_one(
-            &format!(
-                "SELECT count(*) FROM (SELECT pg_terminate_backend(pid, 5000) FROM pg_locks \
-                 WHERE locktype = 'advisory' AND granted AND pid <> pg_backend_pid() \
-                 AND objid = ({key} & 4294967295)::oid) AS k"
-            ),
-            &[],
-        )
-        .await
-        .expect("kill")
-        .get(0);
+    let kill = format!(
+        "SELECT count(*) FROM (SELECT pg_terminate_backend(pid, 5000) FROM pg_locks \
+         WHERE locktype = 'advisory' AND granted AND pid <> pg_backend_pid() \
+         AND objid = ({key} & 4294967295)::oid) AS k"
+    );
+    // Its hold's session is killed (as a database restart would): it signs nothing until it
+    // holds the id again, which it does, and then settles as before.
+    let killed: i64 = sql.query_one(&kill, &[]).await.expect("kill").get(0);
+    assert_eq!(killed, 1);
+    let ctx = second.relayer.ctx.clone();
+    let deadline = Instant::now() + Duration::from_secs(10);
+    while ctx.metrics.instance_hold_lost.get() == 0
+        || !ctx
+            .flow
+            .instance_held
+            .load(std::sync::atomic::Ordering::SeqCst)
+    {
+        assert!(Instant::now() < deadline, "the hold was not taken again");
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+    assert_eq!(ctx.metrics.instance_hold_lost.get(), 1);
+    let (intents, merchants) = crowd(&h, 1, 2).await;
+    for s in &intents {
+        assert_eq!(second.submit(&h.http, s).await.0, StatusCode::ACCEPTED);
+    }
+    second.settle_all().await;
+    assert_settled_once(&h, &second, &intents, &merchants).await;
+
+    // Its hold's session is killed again and, before it can take the id back, another session
+    // does: it waits on the lock while the holder is terminated (and gone: the timeout
+    // argument), so it is first in line.
+    let killed: i64 = sql.query_one(&kill, &[]).await.expect("kill").get(0);
     assert_eq!(killed, 1);
     sql.execute(&format!("SELECT pg_advisory_lock({key})"), &[])
         .await

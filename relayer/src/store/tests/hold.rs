@@ -28,6 +28,14 @@ async fn sqlite_holds_the_file_for_one_process() -> TestResult {
     let held = store.hold_instance("x").await?.ok_or("free")?;
     let second = db.open()?;
     assert!(second.hold_instance("y").await?.is_none());
+    // Through a symlink to the file, too.
+    #[cfg(unix)]
+    {
+        let link = db.path.with_file_name("alias.sqlite");
+        std::os::unix::fs::symlink(&db.path, &link)?;
+        let aliased = crate::store::SqliteStore::open(&link)?;
+        assert!(aliased.hold_instance("z").await?.is_none());
+    }
     drop(held);
     assert!(second.hold_instance("y").await?.is_some());
     // An in-memory database belongs to this process alone.
@@ -69,6 +77,32 @@ async fn postgres_holds_each_id_per_schema_and_reports_a_lost_hold() -> TestResu
     assert_eq!(killed.get::<_, i64>(0), 1, "one session held the lock");
     tokio::time::timeout(Duration::from_secs(10), held.lost()).await?;
     assert!(held.is_lost());
-    assert!(second.hold_instance("a").await?.is_some());
+    let taken = second
+        .hold_instance("a")
+        .await?
+        .ok_or("free after the kill")?;
+
+    // A store whose own session still holds the id after it gave that hold up for lost (the
+    // server has not noticed the connection is dead yet) ends that session and takes the id;
+    // another store (another process) cannot.
+    assert!(
+        store.hold_instance("a").await?.is_none(),
+        "held by `second`"
+    );
+    second.forget_live_holds();
+    let third = PgStore::connect(&url).await?;
+    assert!(
+        third.hold_instance("a").await?.is_none(),
+        "not third's session"
+    );
+    let retaken = second
+        .hold_instance("a")
+        .await?
+        .ok_or("its own stale session ended")?;
+    tokio::time::timeout(Duration::from_secs(10), taken.lost()).await?;
+    assert!(!retaken.is_lost());
+    // A live hold of its own is never taken for stale.
+    assert!(second.hold_instance("a").await?.is_none());
+    assert!(!retaken.is_lost());
     Ok(())
 }
