@@ -14,7 +14,8 @@
 //! `destination_unavailable` / `unsupported_account` on chain, no strike; `account_frozen` a
 //! strike against an honest payer): refused, 422 `recipient_token_account_unusable`, with the
 //! program's own rules (`destination_rejection`). Such accounts, once seen, are trusted for
-//! [`ACCOUNT_TTL`] (closing one is the recipient's doing and costs the relayer one rejection).
+//! [`ACCOUNT_TTL`] (closing one is the recipient's doing; the payments to it accepted within
+//! that time are rejected on chain, at most `[intake] max_open_per_nonce` per payer nonce).
 //!
 //! Only SOL intents below the minimum for an empty account need a look (any larger amount
 //! makes even an empty recipient rent-exempt, and an existing account is rent-exempt for its
@@ -96,18 +97,14 @@ impl Recipients {
                 program,
             ))
         };
-        let fresh: HashMap<Pubkey, Instant> = self
-            .destinations
-            .lock()
-            .map(|d| d.clone())
-            .unwrap_or_default();
-        let wanted: Vec<Pubkey> = intents
-            .iter()
-            .filter_map(|i| destination(i))
-            .filter(|d| fresh.get(d).is_none_or(|at| at.elapsed() >= ACCOUNT_TTL))
-            .collect::<HashSet<_>>()
-            .into_iter()
-            .collect();
+        let candidates: HashSet<Pubkey> = intents.iter().filter_map(|i| destination(i)).collect();
+        let wanted: Vec<Pubkey> = match self.destinations.lock() {
+            Ok(fresh) => candidates
+                .into_iter()
+                .filter(|d| fresh.get(d).is_none_or(|at| at.elapsed() >= ACCOUNT_TTL))
+                .collect(),
+            Err(_) => candidates.into_iter().collect(),
+        };
         let mut seen: HashMap<Pubkey, Option<solana_account::Account>> = HashMap::new();
         if !wanted.is_empty() {
             match crate::reads::bounded(|| self.cluster.accounts(&wanted)).await {
