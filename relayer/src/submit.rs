@@ -165,6 +165,11 @@ async fn drive(ctx: &Ctx, batch: &Batch) -> Result<SendOutcome, RelayerError> {
         if failures > max_retries {
             return Ok(SendOutcome::RetriesExhausted);
         }
+        // Nothing is signed while this process may not be the only one under its id; waited
+        // for first, so the expiry check and the blockhash below are as of the signature.
+        while !ctx.flow.instance_held.load(Ordering::SeqCst) {
+            tokio::time::sleep(Duration::from_millis(250)).await;
+        }
         // After the breaker's wait, which can be long: the expiry check below must see the
         // time this signature goes out.
         let wait = ctx.flow.breaker.wait();
@@ -205,10 +210,6 @@ async fn drive(ctx: &Ctx, batch: &Batch) -> Result<SendOutcome, RelayerError> {
                 continue;
             }
         };
-        // Nothing is signed while this process may not be the only one under its id.
-        while !ctx.flow.instance_held.load(Ordering::SeqCst) {
-            tokio::time::sleep(Duration::from_millis(250)).await;
-        }
         let tx = sign(ctx, &batch.instructions, blockhash)?;
         let signature = tx.signatures[0];
         mine.push(signature);

@@ -290,7 +290,11 @@ impl Validator {
             .iter()
             .map(
                 |(account, value, authority)| match (values.get(account), &read_error) {
-                    (Some(Some(seen)), _) if authority.is_some_and(|a| a != seen.authority) => {
+                    // A cached authority counts only where the cached value is still trusted.
+                    (Some(Some(seen)), read)
+                        if (read.is_none() || seen.value == *value)
+                            && authority.is_some_and(|a| a != seen.authority) =>
+                    {
                         Err(Rejection::new(
                             Code::NonceAuthorityMismatch,
                             format!("nonce {account} is not the sender's (another authority)"),

@@ -223,7 +223,7 @@ async fn requests(
             Ok(Ok(None)) => return Close::ClientClosed,
             Ok(Err(NoiseError::FrameTooLarge { len, max })) => {
                 let message = format!("a frame of {len} bytes is over the limit of {max}");
-                answer(
+                let answered = answer(
                     tcp,
                     &mut session,
                     idle,
@@ -232,9 +232,7 @@ async fn requests(
                     message,
                 )
                 .await;
-                return Close::OversizedFrame {
-                    answered: session.can_send(),
-                };
+                return Close::OversizedFrame { answered };
             }
             Ok(Err(e)) => return Close::Io(e.to_string()),
             Ok(Ok(Some(m))) => m,
@@ -243,7 +241,7 @@ async fn requests(
             Ok(b) => b,
             Err(_) => {
                 let message = "a message failed to decrypt; the session is closed";
-                answer(
+                let answered = answer(
                     tcp,
                     &mut session,
                     idle,
@@ -252,9 +250,7 @@ async fn requests(
                     message,
                 )
                 .await;
-                return Close::DecryptFailed {
-                    answered: session.can_send(),
-                };
+                return Close::DecryptFailed { answered };
             }
         };
         ctx.metrics
@@ -299,7 +295,8 @@ async fn reply(
     }
 }
 
-/// Best effort: tells the client why its session is about to close (two-way patterns only).
+/// Best effort: tells the client why its session is about to close (two-way patterns only);
+/// whether the answer was sent.
 async fn answer(
     tcp: &mut TcpStream,
     session: &mut Session,
@@ -307,11 +304,12 @@ async fn answer(
     status: StatusCode,
     code: Code,
     message: impl Into<String>,
-) {
-    if session.can_send() {
-        let body = intake::ApiError::new(status, code, message).body();
-        let _ = reply(tcp, session, idle, status, body).await;
+) -> bool {
+    if !session.can_send() {
+        return false;
     }
+    let body = intake::ApiError::new(status, code, message).body();
+    reply(tcp, session, idle, status, body).await.is_ok()
 }
 
 /// How long, and how many bytes, a closing session reads and discards.
