@@ -142,15 +142,29 @@ async fn the_relayer_keeps_its_own_lookup_tables() {
         ctx.packing.tables().is_empty(),
         "not packed against any more"
     );
+    // The in-process cluster only moves to a new slot when told. A warp usually lets the
+    // table go at once; when the deactivation's slot is still among the slot hashes the warp
+    // carries over (seen on a loaded machine), slots are advanced one by one until 512 newer
+    // ones pushed it out, as a real cluster does in ~3 minutes.
     h.cluster.warp_ahead(600).await.unwrap();
     let closed = || async { h.cluster.account(&table).await.unwrap().is_none() };
-    for _ in 0..100 {
+    for _ in 0..1_000 {
         if closed().await {
             break;
         }
-        tokio::time::sleep(Duration::from_millis(50)).await;
+        h.cluster.next_slot().await.unwrap();
+        tokio::time::sleep(Duration::from_millis(10)).await;
     }
-    assert!(closed().await, "the table is closed");
+    if !closed().await {
+        let data = h.cluster.account(&table).await.unwrap().unwrap().data;
+        let at = u64::from_le_bytes(data[4..12].try_into().unwrap());
+        panic!(
+            "the table is not closed: deactivated at slot {at}, now {}; gauges active {} deactivating {}",
+            h.cluster.slot().await.unwrap(),
+            gauge(&running, "active"),
+            gauge(&running, "deactivating")
+        );
+    }
     wait_for("the state file to forget the table", || {
         Keeper::open(&state)
             .map(|k| k.registry().tables.is_empty())
@@ -158,12 +172,13 @@ async fn the_relayer_keeps_its_own_lookup_tables() {
     })
     .await;
     assert_eq!(ctx.metrics.lookup_table_rent.get(), 0);
-    // The fee payer got its rent back: what it spent is a few transaction fees (settle,
-    // create, extend, deactivate, close) less the fees it earned, never the table's rent
-    // (~12,000,000 lamports for 44 addresses).
+    // The fee payer got its rent back: what it spent is transaction fees (settle, create,
+    // extend, deactivate, close, and here each close tried before the cluster let the table
+    // go: 5,000 lamports a pass while the slots were advanced one by one) less the fees it
+    // earned, never the table's rent (~12,000,000 lamports for 44 addresses).
     let after = h.cluster.balance(&fee_payer).await.unwrap();
     let moved = i128::from(before) - i128::from(after);
-    assert!(moved.abs() < 100_000, "before {before}, after {after}");
+    assert!(moved.abs() < 2_000_000, "before {before}, after {after}");
     running.relayer.shutdown().await.unwrap();
 }
 
